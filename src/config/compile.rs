@@ -1,0 +1,445 @@
+//! Raw configuration -> validated [`Config`]. Each check says which field is wrong and how
+//! to fix it.
+
+use std::collections::HashSet;
+
+use super::raw::{RawConfig, RawModel, RawSignal, RawTier};
+use super::{Config, ConfigError, Headers, Model, ModelId, Price, Tier, TierId};
+use crate::classify::{Classifier, Cue, Signal, Signals};
+use crate::names::FALLBACK_TIER;
+
+const MIN_SCAN_BYTES: usize = 64;
+const MAX_SCAN_BYTES: usize = 1024 * 1024;
+
+pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
+    let raw = parse(json)?;
+    let headers = check_headers(&raw)?;
+    let models = compile_models(&raw.models)?;
+    let tiers = compile_tiers(&raw.tiers, &models)?;
+    let fallback_model = find_model(&models, &raw.fallback_model).ok_or_else(|| {
+        ConfigError::new(
+            "fallback_model",
+            format!(
+                "model `{}` is not defined; name one of `models` ({})",
+                raw.fallback_model,
+                names_of(models.iter().map(|m| m.name.as_str()))
+            ),
+        )
+    })?;
+    let tasks = compile_tasks(&raw, &tiers)?;
+    let paths = compile_paths(&raw, &tiers)?;
+    let classifier = compile_classifier(&raw, &tiers)?;
+    check_positive("max_body_bytes", raw.max_body_bytes)?;
+    check_query_param(&raw.task_query_param)?;
+    Ok(Config {
+        headers,
+        task_query_param: raw.task_query_param,
+        max_body_bytes: raw.max_body_bytes,
+        models,
+        tiers,
+        fallback_model,
+        tasks,
+        paths,
+        classifier,
+    })
+}
+
+fn parse(json: &[u8]) -> Result<RawConfig, ConfigError> {
+    if json.iter().all(u8::is_ascii_whitespace) {
+        return Err(ConfigError::new(
+            "",
+            "the configuration is empty; pass the JSON config (see envoy/tier-router.json)",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        ConfigError::new(field, e.into_inner().to_string())
+    })?;
+    de.end()
+        .map_err(|e| ConfigError::new("", format!("trailing data after the JSON object: {e}")))?;
+    Ok(raw)
+}
+
+fn check_headers(raw: &RawConfig) -> Result<Headers, ConfigError> {
+    check_header_name("headers.task", &raw.headers.task)?;
+    check_header_name("headers.cluster", &raw.headers.cluster)?;
+    if raw.headers.task == raw.headers.cluster {
+        return Err(ConfigError::new(
+            "headers.cluster",
+            "must differ from `headers.task`; the cluster header is set by the router",
+        ));
+    }
+    Ok(Headers {
+        task: raw.headers.task.clone(),
+        cluster: raw.headers.cluster.clone(),
+    })
+}
+
+/// Envoy stores header names in lowercase; a mixed-case name here would never match.
+fn check_header_name(field: &str, name: &str) -> Result<(), ConfigError> {
+    let valid = !name.is_empty()
+        && !name.starts_with(':')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            field,
+            format!("`{name}` is not a valid header name; use lowercase letters, digits and `-`"),
+        ))
+    }
+}
+
+fn check_query_param(name: &str) -> Result<(), ConfigError> {
+    if name.is_empty() || name.contains(['&', '=', '?', '#', ' ']) {
+        return Err(ConfigError::new(
+            "task_query_param",
+            format!("`{name}` is not a usable query parameter name; use e.g. `task`"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_positive(field: &str, value: usize) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(field, "must be greater than 0"));
+    }
+    Ok(())
+}
+
+fn compile_models(raw: &[RawModel]) -> Result<Vec<Model>, ConfigError> {
+    if raw.is_empty() {
+        return Err(ConfigError::new(
+            "models",
+            "no models are defined; add at least one",
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut models = Vec::with_capacity(raw.len());
+    for (i, m) in raw.iter().enumerate() {
+        let at = format!("models[{i}]");
+        if m.name.trim().is_empty() {
+            return Err(ConfigError::new(
+                format!("{at}.name"),
+                "is empty; give the model's API name",
+            ));
+        }
+        if !seen.insert(m.name.as_str()) {
+            return Err(ConfigError::new(
+                format!("{at}.name"),
+                format!("model `{}` is defined twice; remove or rename one", m.name),
+            ));
+        }
+        if m.cluster.trim().is_empty() {
+            return Err(ConfigError::new(
+                format!("{at}.cluster"),
+                "is empty; name the Envoy cluster that serves this model",
+            ));
+        }
+        let price = match &m.price_per_1m {
+            None => None,
+            Some(p) => Some(compile_price(
+                &format!("{at}.price_per_1m"),
+                p.input,
+                p.cached_input,
+                p.output,
+            )?),
+        };
+        models.push(Model {
+            name: m.name.clone(),
+            cluster: m.cluster.clone(),
+            price,
+        });
+    }
+    Ok(models)
+}
+
+fn compile_price(
+    at: &str,
+    input: f64,
+    cached: Option<f64>,
+    output: f64,
+) -> Result<Price, ConfigError> {
+    let cached_input = cached.unwrap_or(input);
+    for (field, value) in [
+        ("input", input),
+        ("cached_input", cached_input),
+        ("output", output),
+    ] {
+        if !value.is_finite() || value < 0.0 {
+            return Err(ConfigError::new(
+                format!("{at}.{field}"),
+                format!("{value} is not a price; give USD per 1M tokens as a number >= 0"),
+            ));
+        }
+    }
+    Ok(Price {
+        input,
+        cached_input,
+        output,
+    })
+}
+
+fn compile_tiers(raw: &[RawTier], models: &[Model]) -> Result<Vec<Tier>, ConfigError> {
+    if raw.is_empty() {
+        return Err(ConfigError::new(
+            "tiers",
+            "no tiers are defined; add at least one",
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut tiers = Vec::with_capacity(raw.len());
+    for (i, t) in raw.iter().enumerate() {
+        let at = format!("tiers[{i}]");
+        check_tier_name(&format!("{at}.name"), &t.name)?;
+        if !seen.insert(t.name.as_str()) {
+            return Err(ConfigError::new(
+                format!("{at}.name"),
+                format!("tier `{}` is defined twice; remove or rename one", t.name),
+            ));
+        }
+        if t.models.is_empty() {
+            return Err(ConfigError::new(
+                format!("{at}.models"),
+                "is empty; list at least one model from `models`",
+            ));
+        }
+        let mut ids = Vec::with_capacity(t.models.len());
+        for (j, name) in t.models.iter().enumerate() {
+            let id = find_model(models, name).ok_or_else(|| {
+                ConfigError::new(
+                    format!("{at}.models[{j}]"),
+                    format!(
+                        "model `{name}` is not defined; add it to `models` or use one of {}",
+                        names_of(models.iter().map(|m| m.name.as_str()))
+                    ),
+                )
+            })?;
+            if ids.contains(&id) {
+                return Err(ConfigError::new(
+                    format!("{at}.models[{j}]"),
+                    format!("model `{name}` is listed twice in this tier; remove one"),
+                ));
+            }
+            ids.push(id);
+        }
+        tiers.push(Tier {
+            name: t.name.clone(),
+            description: t.description.clone(),
+            models: ids,
+        });
+    }
+    Ok(tiers)
+}
+
+/// Tier names become metric labels and task values: keep them to a safe alphabet.
+fn check_tier_name(field: &str, name: &str) -> Result<(), ConfigError> {
+    if name == FALLBACK_TIER {
+        return Err(ConfigError::new(
+            field,
+            format!("`{FALLBACK_TIER}` is reserved for requests served by `fallback_model`; pick another name"),
+        ));
+    }
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            field,
+            format!(
+                "`{name}` is not a valid tier name; use lowercase letters, digits, `_` and `-`"
+            ),
+        ))
+    }
+}
+
+fn compile_tasks(raw: &RawConfig, tiers: &[Tier]) -> Result<Vec<(String, TierId)>, ConfigError> {
+    let mut tasks: Vec<(String, TierId)> = tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), TierId(i)))
+        .collect();
+    for (task, tier) in raw.tasks.iter() {
+        let at = format!("tasks.{task}");
+        let key = task.trim().to_ascii_lowercase();
+        if key.is_empty() {
+            return Err(ConfigError::new("tasks", "a task name is empty; remove it"));
+        }
+        let id = find_tier(tiers, &at, tier)?;
+        match tasks.iter().find(|(k, _)| *k == key) {
+            Some((_, existing)) if *existing == id => {}
+            Some(_) => {
+                return Err(ConfigError::new(
+                    at,
+                    format!(
+                        "task `{key}` is already a tier name or another task's name; rename it"
+                    ),
+                ))
+            }
+            None => tasks.push((key, id)),
+        }
+    }
+    Ok(tasks)
+}
+
+fn compile_paths(raw: &RawConfig, tiers: &[Tier]) -> Result<Vec<(String, TierId)>, ConfigError> {
+    let mut paths = Vec::new();
+    for (prefix, tier) in raw.paths.iter() {
+        let at = format!("paths.{prefix}");
+        if !prefix.starts_with('/') || prefix.contains(['?', '#']) {
+            return Err(ConfigError::new(
+                at,
+                format!("`{prefix}` is not a path prefix; write it like `/api/classify`"),
+            ));
+        }
+        let id = find_tier(tiers, &at, tier)?;
+        paths.push((prefix.trim_end_matches('/').to_string(), id));
+    }
+    // Longest first, so `/api/classify/fast` wins over `/api/classify`.
+    paths.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    Ok(paths)
+}
+
+fn compile_classifier(raw: &RawConfig, tiers: &[Tier]) -> Result<Classifier, ConfigError> {
+    let c = &raw.classifier;
+    if !(MIN_SCAN_BYTES..=MAX_SCAN_BYTES).contains(&c.scan_bytes) {
+        return Err(ConfigError::new(
+            "classifier.scan_bytes",
+            format!(
+                "{} is out of range; use {MIN_SCAN_BYTES} to {MAX_SCAN_BYTES}",
+                c.scan_bytes
+            ),
+        ));
+    }
+    check_non_negative("classifier.min_score", c.min_score)?;
+    check_non_negative("classifier.min_margin", c.min_margin)?;
+    let cues = compile_cues(&raw.tiers)?;
+    let s = &c.signals;
+    let signals = Signals {
+        small_max_tokens: signal(tiers, "small_max_tokens", &s.small_max_tokens, |r| {
+            r.at_most.unwrap_or(64)
+        })?,
+        enum_schema: signal(tiers, "enum_schema", &s.enum_schema, |_| 0)?,
+        reasoning_effort: signal(tiers, "reasoning_effort", &s.reasoning_effort, |_| 0)?,
+        code_fence: signal(tiers, "code_fence", &s.code_fence, |_| 0)?,
+        long_prompt: signal(tiers, "long_prompt", &s.long_prompt, |r| {
+            r.min_chars.unwrap_or(12_000) as u64
+        })?,
+        multi_turn: signal(tiers, "multi_turn", &s.multi_turn, |r| {
+            r.min_turns.unwrap_or(3) as u64
+        })?,
+    };
+    Classifier::new(
+        cues,
+        signals,
+        tiers.len(),
+        c.scan_bytes,
+        c.min_score,
+        c.min_margin,
+    )
+    .map_err(|e| {
+        ConfigError::new(
+            "tiers[].cues",
+            format!("the cue automaton could not be built: {e}"),
+        )
+    })
+}
+
+fn compile_cues(raw: &[RawTier]) -> Result<Vec<Cue>, ConfigError> {
+    let mut cues: Vec<Cue> = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        for (phrase, weight) in t.cues.iter() {
+            let at = format!("tiers[{i}].cues.{phrase}");
+            let normalized = phrase.trim().to_ascii_lowercase();
+            if normalized.is_empty() {
+                return Err(ConfigError::new(
+                    format!("tiers[{i}].cues"),
+                    "a cue phrase is empty; remove it",
+                ));
+            }
+            if !weight.is_finite() {
+                return Err(ConfigError::new(at, "the weight must be a finite number"));
+            }
+            if cues
+                .iter()
+                .any(|c| c.tier == TierId(i) && c.phrase == normalized)
+            {
+                return Err(ConfigError::new(
+                    at,
+                    "this cue is listed twice (cues ignore case); keep one",
+                ));
+            }
+            cues.push(Cue {
+                tier: TierId(i),
+                phrase: normalized,
+                weight: *weight,
+            });
+        }
+    }
+    Ok(cues)
+}
+
+fn signal(
+    tiers: &[Tier],
+    name: &str,
+    raw: &Option<RawSignal>,
+    threshold: impl Fn(&RawSignal) -> u64,
+) -> Result<Option<Signal>, ConfigError> {
+    let Some(r) = raw else { return Ok(None) };
+    let at = format!("classifier.signals.{name}");
+    let tier = find_tier(tiers, &format!("{at}.tier"), &r.tier)?;
+    if !r.weight.is_finite() {
+        return Err(ConfigError::new(
+            format!("{at}.weight"),
+            "the weight must be a finite number",
+        ));
+    }
+    Ok(Some(Signal {
+        tier,
+        weight: r.weight,
+        threshold: threshold(r),
+    }))
+}
+
+fn check_non_negative(field: &str, value: f64) -> Result<(), ConfigError> {
+    if !value.is_finite() || value < 0.0 {
+        return Err(ConfigError::new(
+            field,
+            format!("{value} must be a number >= 0"),
+        ));
+    }
+    Ok(())
+}
+
+fn find_model(models: &[Model], name: &str) -> Option<ModelId> {
+    models.iter().position(|m| m.name == name).map(ModelId)
+}
+
+fn find_tier(tiers: &[Tier], at: &str, name: &str) -> Result<TierId, ConfigError> {
+    tiers
+        .iter()
+        .position(|t| t.name == name)
+        .map(TierId)
+        .ok_or_else(|| {
+            ConfigError::new(
+                at,
+                format!(
+                    "tier `{name}` is not defined; use one of {}",
+                    names_of(tiers.iter().map(|t| t.name.as_str()))
+                ),
+            )
+        })
+}
+
+fn names_of<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

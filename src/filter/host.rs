@@ -1,0 +1,215 @@
+//! The few host calls the filter makes, as functions that return errors instead of panicking.
+//!
+//! proxy-wasm 0.2.5's `hostcalls` return `Result` but still `panic!` on any status they do not
+//! expect, and `get_map_value` unwraps a non-UTF-8 header value; a panic traps the VM and
+//! fails every request on that worker. These wrappers declare the same ABI imports and map
+//! every status to `Err`, so the filter can log and pass the request through instead.
+
+use std::ptr::{null, null_mut};
+
+/// A proxy-wasm status code other than `Ok` (`NotFound` is mapped to `None` where it means
+/// absence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostError(pub u32);
+
+const OK: u32 = 0;
+const NOT_FOUND: u32 = 1;
+
+#[derive(Debug, Clone, Copy)]
+#[repr(u32)]
+pub enum MapType {
+    RequestHeaders = 0,
+}
+
+#[derive(Debug, Clone, Copy)]
+#[repr(u32)]
+pub enum BufferType {
+    RequestBody = 0,
+    PluginConfiguration = 7,
+}
+
+#[derive(Debug, Clone, Copy)]
+#[repr(u32)]
+pub enum MetricType {
+    Counter = 0,
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_log(level: u32, message_data: *const u8, message_size: usize) -> u32;
+    fn proxy_get_header_map_value(
+        map_type: u32,
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+    ) -> u32;
+    fn proxy_replace_header_map_value(
+        map_type: u32,
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> u32;
+    fn proxy_remove_header_map_value(map_type: u32, key_data: *const u8, key_size: usize) -> u32;
+    fn proxy_get_buffer_bytes(
+        buffer_type: u32,
+        start: usize,
+        max_size: usize,
+        return_buffer_data: *mut *mut u8,
+        return_buffer_size: *mut usize,
+    ) -> u32;
+    fn proxy_set_buffer_bytes(
+        buffer_type: u32,
+        start: usize,
+        size: usize,
+        buffer_data: *const u8,
+        buffer_size: usize,
+    ) -> u32;
+    fn proxy_set_property(
+        path_data: *const u8,
+        path_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> u32;
+    fn proxy_call_foreign_function(
+        function_name_data: *const u8,
+        function_name_size: usize,
+        arguments_data: *const u8,
+        arguments_size: usize,
+        results_data: *mut *mut u8,
+        results_size: *mut usize,
+    ) -> u32;
+    fn proxy_define_metric(
+        metric_type: u32,
+        name_data: *const u8,
+        name_size: usize,
+        return_id: *mut u32,
+    ) -> u32;
+    fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+}
+
+fn check(status: u32) -> Result<(), HostError> {
+    if status == OK {
+        Ok(())
+    } else {
+        Err(HostError(status))
+    }
+}
+
+/// Takes ownership of bytes the host allocated through the SDK's `proxy_on_memory_allocate`
+/// (a `Vec` with capacity == length).
+///
+/// # Safety
+/// `data` must be null or a pointer the host returned for exactly `size` bytes.
+unsafe fn take_host_bytes(data: *mut u8, size: usize) -> Vec<u8> {
+    if data.is_null() {
+        Vec::new()
+    } else {
+        Vec::from_raw_parts(data, size, size)
+    }
+}
+
+pub fn log(level: u32, message: &str) -> Result<(), HostError> {
+    // SAFETY: pointer and length describe a live &str.
+    check(unsafe { proxy_log(level, message.as_ptr(), message.len()) })
+}
+
+/// A header value as bytes; `None` when absent.
+pub fn header(map: MapType, name: &str) -> Result<Option<Vec<u8>>, HostError> {
+    let mut data = null_mut();
+    let mut size = 0;
+    // SAFETY: the host writes a pointer/length pair it allocated, or nothing.
+    let status = unsafe {
+        proxy_get_header_map_value(map as u32, name.as_ptr(), name.len(), &mut data, &mut size)
+    };
+    match status {
+        // SAFETY: on OK, data/size come from the host allocation.
+        OK => Ok(Some(unsafe { take_host_bytes(data, size) })),
+        NOT_FOUND => Ok(None),
+        other => Err(HostError(other)),
+    }
+}
+
+/// A header value as text (lossy for non-UTF-8 bytes, which clients can send).
+pub fn header_text(map: MapType, name: &str) -> Result<Option<String>, HostError> {
+    Ok(header(map, name)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+}
+
+pub fn set_header(map: MapType, name: &str, value: &str) -> Result<(), HostError> {
+    // SAFETY: pointers and lengths describe live &strs.
+    check(unsafe {
+        proxy_replace_header_map_value(
+            map as u32,
+            name.as_ptr(),
+            name.len(),
+            value.as_ptr(),
+            value.len(),
+        )
+    })
+}
+
+pub fn remove_header(map: MapType, name: &str) -> Result<(), HostError> {
+    // SAFETY: pointer and length describe a live &str.
+    match unsafe { proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) } {
+        OK | NOT_FOUND => Ok(()),
+        other => Err(HostError(other)),
+    }
+}
+
+/// `max_size` bytes of a buffer from `start`; empty when the buffer is absent.
+pub fn buffer(kind: BufferType, start: usize, max_size: usize) -> Result<Vec<u8>, HostError> {
+    let mut data = null_mut();
+    let mut size = 0;
+    // SAFETY: the host writes a pointer/length pair it allocated, or nothing.
+    let status =
+        unsafe { proxy_get_buffer_bytes(kind as u32, start, max_size, &mut data, &mut size) };
+    match status {
+        // SAFETY: on OK, data/size come from the host allocation.
+        OK => Ok(unsafe { take_host_bytes(data, size) }),
+        NOT_FOUND => Ok(Vec::new()),
+        other => Err(HostError(other)),
+    }
+}
+
+/// Replaces `size` bytes from `start` with `value`.
+pub fn set_buffer(
+    kind: BufferType,
+    start: usize,
+    size: usize,
+    value: &[u8],
+) -> Result<(), HostError> {
+    // SAFETY: pointer and length describe a live slice.
+    check(unsafe { proxy_set_buffer_bytes(kind as u32, start, size, value.as_ptr(), value.len()) })
+}
+
+/// Sets filter state `wasm.<name>` (one path segment: several would be joined with NUL).
+pub fn set_property(name: &str, value: &[u8]) -> Result<(), HostError> {
+    // SAFETY: pointers and lengths describe live slices.
+    check(unsafe { proxy_set_property(name.as_ptr(), name.len(), value.as_ptr(), value.len()) })
+}
+
+/// Calls an Envoy foreign function with no arguments and discards its result.
+pub fn call_foreign(name: &str) -> Result<(), HostError> {
+    let mut data = null_mut();
+    let mut size = 0;
+    // SAFETY: the host writes a pointer/length pair it allocated, or nothing.
+    let status = unsafe {
+        proxy_call_foreign_function(name.as_ptr(), name.len(), null(), 0, &mut data, &mut size)
+    };
+    // SAFETY: data/size come from the host allocation (or are null/0).
+    drop(unsafe { take_host_bytes(data, size) });
+    check(status)
+}
+
+pub fn define_metric(kind: MetricType, name: &str) -> Result<u32, HostError> {
+    let mut id = 0;
+    // SAFETY: pointer and length describe a live &str; the host writes one u32.
+    check(unsafe { proxy_define_metric(kind as u32, name.as_ptr(), name.len(), &mut id) })?;
+    Ok(id)
+}
+
+pub fn increment_metric(id: u32, offset: i64) -> Result<(), HostError> {
+    // SAFETY: plain values.
+    check(unsafe { proxy_increment_metric(id, offset) })
+}

@@ -1,0 +1,64 @@
+//! Root context: parses and validates the plugin configuration once per VM. A bad config
+//! makes `on_configure` return false, so Envoy rejects it and keeps serving the old one.
+
+use std::rc::Rc;
+
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::ContextType;
+
+use super::host::{self, BufferType};
+use super::http::RouterHttp;
+use super::metrics::Metrics;
+use crate::Config;
+
+#[derive(Default)]
+pub struct RouterRoot {
+    state: Option<Rc<Shared>>,
+}
+
+/// What every HTTP context of this VM reads.
+pub struct Shared {
+    pub config: Config,
+    pub metrics: Metrics,
+}
+
+impl Context for RouterRoot {}
+
+impl RootContext for RouterRoot {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let json = match host::buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
+            Ok(json) => json,
+            Err(e) => {
+                log::error!("cannot read the plugin configuration: host status {}", e.0);
+                return false;
+            }
+        };
+        match Config::from_json(&json) {
+            Ok(config) => {
+                log::info!(
+                    "configured: {} tiers, {} models, fallback {}",
+                    config.tiers.len(),
+                    config.models.len(),
+                    config.model(config.fallback_model).name
+                );
+                self.state = Some(Rc::new(Shared {
+                    config,
+                    metrics: Metrics::define(),
+                }));
+                true
+            }
+            Err(e) => {
+                log::error!("{e}");
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(RouterHttp::new(self.state.clone())))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
