@@ -60,6 +60,10 @@ pub struct Decision {
     pub untrusted_task: Option<Source>,
     pub classification: Option<Classification>,
     pub body: BodyStatus,
+    /// Bytes of prompt text (system and messages), for the usage estimate.
+    pub prompt_bytes: u64,
+    /// The client asked for a streamed response.
+    pub stream: bool,
 }
 
 /// A decision and, when the body must change, the new body.
@@ -101,10 +105,17 @@ impl Config {
                 }
             }
         };
-        let new_body = body::set_model(bytes, &parsed, &self.model(decision.model).name);
+        let mut edits = body::set_model(bytes, &parsed, &self.model(decision.model).name);
+        let stream_usage = self.request_stream_usage && parsed.stream && accepts_stream_options(head.path);
+        if stream_usage {
+            edits.extend(body::request_stream_usage(bytes, &parsed));
+        }
+        let new_body = (!edits.is_empty()).then(|| body::apply(bytes, edits));
         Routed {
             decision: Decision {
                 body: BodyStatus::Json,
+                prompt_bytes: parsed.prompt_len() as u64,
+                stream: parsed.stream,
                 ..decision
             },
             new_body,
@@ -191,6 +202,8 @@ impl Config {
             untrusted_task: untrusted,
             classification: c,
             body: BodyStatus::Json,
+            prompt_bytes: 0,
+            stream: false,
         }
     }
 
@@ -202,6 +215,8 @@ impl Config {
             untrusted_task: untrusted,
             classification: c,
             body: BodyStatus::Json,
+            prompt_bytes: 0,
+            stream: false,
         }
     }
 
@@ -224,6 +239,13 @@ impl Config {
             .collect();
         names.join(",")
     }
+}
+
+/// OpenAI Chat Completions and Completions take `stream_options`; Responses always reports
+/// usage and Anthropic rejects unknown fields, so only these paths get it.
+fn accepts_stream_options(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default().trim_end_matches('/');
+    path.ends_with("/chat/completions") || path.ends_with("/completions")
 }
 
 /// `/api/classify` matches `/api/classify` and `/api/classify/...`, not `/api/classifyx`.

@@ -4,11 +4,14 @@
 //! takes headers and bytes in and returns decisions out, and is tested natively. The
 //! `filter` module is the thin proxy-wasm adapter, compiled only for wasm32.
 
+pub mod account;
 pub mod body;
 pub mod classify;
 pub mod config;
+pub mod cost;
 pub mod decide;
 pub mod names;
+pub mod usage;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;

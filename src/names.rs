@@ -5,6 +5,9 @@
 pub const DEFAULT_TASK_HEADER: &str = "x-task";
 /// Request header the filter sets and the route reads with `cluster_header`.
 pub const DEFAULT_CLUSTER_HEADER: &str = "x-tier-router-cluster";
+/// Response headers telling the client where its request went.
+pub const DEFAULT_RESPONSE_TIER_HEADER: &str = "x-tier-router-tier";
+pub const DEFAULT_RESPONSE_MODEL_HEADER: &str = "x-tier-router-model";
 /// Query parameter carrying an explicit task (`?task=classify`).
 pub const DEFAULT_TASK_QUERY_PARAM: &str = "task";
 /// Largest request body the filter buffers to classify and rewrite.
@@ -20,11 +23,57 @@ pub mod state {
     pub const MODEL: &str = "gen_ai.request.model";
     pub const SOURCE: &str = "tier_router.decision_source";
     pub const CUES: &str = "tier_router.matched_cues";
+    pub const INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
+    pub const OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+    pub const CACHED_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.input_tokens";
+    pub const CACHE_CREATION_TOKENS: &str = "gen_ai.usage.cache_creation.input_tokens";
+    pub const REASONING_TOKENS: &str = "gen_ai.usage.reasoning.output_tokens";
+    pub const USAGE_SOURCE: &str = "tier_router.usage_source";
+    pub const COST_USD: &str = "tier_router.cost_usd";
+    pub const BASELINE_COST_USD: &str = "tier_router.baseline_cost_usd";
+    pub const TTFT_MS: &str = "tier_router.ttft_ms";
+    pub const LATENCY_MS: &str = "tier_router.latency_ms";
+    pub const UPSTREAM_STATUS: &str = "tier_router.upstream_status";
 }
 
-/// Metric names as defined from wasm (Envoy shows them as `wasmcustom.<name>`).
+/// Metric names as defined from wasm (Envoy shows them as `wasmcustom.<name>`;
+/// `/stats/prometheus` as `tier_router_<metric>` with the `stats_tags` of `envoy/envoy.yaml`
+/// turning `.source.<s>`, `.tier.<t>` and `.model.<m>` into labels).
 pub mod metric {
-    pub const UNTRUSTED_TASK: &str = "tier_router.untrusted_task";
-    pub const BODY_TOO_LARGE: &str = "tier_router.body_too_large";
-    pub const CONFIG_REJECTED: &str = "tier_router.config_rejected";
+    pub const PREFIX: &str = "tier_router";
+    // Per tier and model.
+    pub const REQUESTS: &str = "requests_total";
+    pub const INPUT_TOKENS: &str = "input_tokens_total";
+    pub const OUTPUT_TOKENS: &str = "output_tokens_total";
+    pub const COST: &str = "cost_micro_usd_total";
+    pub const BASELINE_COST: &str = "baseline_cost_micro_usd_total";
+    pub const TTFT_MS: &str = "ttft_ms";
+    pub const LATENCY_MS: &str = "latency_ms";
+    // Per source and tier.
+    pub const DECISIONS: &str = "decisions_total";
+    // Without labels.
+    pub const FALLBACKS: &str = "fallbacks_total";
+    pub const UNTRUSTED_TASK: &str = "untrusted_task_total";
+    pub const BODY_NOT_READ: &str = "body_not_read_total";
+
+    /// `tier_router.<metric>[.source.<s>].tier.<t>[.model.<m>]`. Dots in a model name
+    /// (`gpt-4.1-mini`) would split the label, so they become `_`.
+    pub fn labelled(metric: &str, source: Option<&str>, tier: &str, model: Option<&str>) -> String {
+        let mut name = format!("{PREFIX}.{metric}");
+        if let Some(source) = source {
+            name.push_str(".source.");
+            name.push_str(source);
+        }
+        name.push_str(".tier.");
+        name.push_str(tier);
+        if let Some(model) = model {
+            name.push_str(".model.");
+            name.push_str(&model.replace('.', "_"));
+        }
+        name
+    }
+
+    pub fn plain(metric: &str) -> String {
+        format!("{PREFIX}.{metric}")
+    }
 }

@@ -6,5 +6,5 @@ mod rewrite;
 mod text;
 
 pub use parse::{NotJsonObject, OwnedField, RequestBody};
-pub use rewrite::set_model;
+pub use rewrite::{apply, request_stream_usage, set_model, Edit};
 pub use text::{Message, Role, Texts};

@@ -26,6 +26,15 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
             ),
         )
     })?;
+    let baseline_model = match &raw.baseline_model {
+        None => None,
+        Some(name) => Some(find_model(&models, name).ok_or_else(|| {
+            ConfigError::new(
+                "baseline_model",
+                format!("model `{name}` is not defined; name one of `models` or remove the field"),
+            )
+        })?),
+    };
     let tasks = compile_tasks(&raw, &tiers)?;
     let paths = compile_paths(&raw, &tiers)?;
     let classifier = compile_classifier(&raw, &tiers)?;
@@ -38,6 +47,9 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
         models,
         tiers,
         fallback_model,
+        baseline_model,
+        request_stream_usage: raw.request_stream_usage,
+        decision_headers: raw.decision_headers,
         tasks,
         paths,
         classifier,
@@ -64,15 +76,20 @@ fn parse(json: &[u8]) -> Result<RawConfig, ConfigError> {
 fn check_headers(raw: &RawConfig) -> Result<Headers, ConfigError> {
     check_header_name("headers.task", &raw.headers.task)?;
     check_header_name("headers.cluster", &raw.headers.cluster)?;
+    check_header_name("headers.response_tier", &raw.headers.response_tier)?;
+    check_header_name("headers.response_model", &raw.headers.response_model)?;
     if raw.headers.task == raw.headers.cluster {
         return Err(ConfigError::new(
             "headers.cluster",
             "must differ from `headers.task`; the cluster header is set by the router",
         ));
     }
+    let h = &raw.headers;
     Ok(Headers {
-        task: raw.headers.task.clone(),
-        cluster: raw.headers.cluster.clone(),
+        task: h.task.clone(),
+        cluster: h.cluster.clone(),
+        response_tier: h.response_tier.clone(),
+        response_model: h.response_model.clone(),
     })
 }
 

@@ -27,6 +27,9 @@ pub struct Config {
     pub models: Vec<Model>,
     pub tiers: Vec<Tier>,
     pub fallback_model: ModelId,
+    pub baseline_model: Option<ModelId>,
+    pub request_stream_usage: bool,
+    pub decision_headers: bool,
     /// Task value (lowercase) -> tier; tier names are included.
     pub tasks: Vec<(String, TierId)>,
     /// Path prefix -> tier, longest prefix first.
@@ -38,6 +41,8 @@ pub struct Config {
 pub struct Headers {
     pub task: String,
     pub cluster: String,
+    pub response_tier: String,
+    pub response_model: String,
 }
 
 #[derive(Debug, Clone)]

@@ -16,6 +16,15 @@ pub struct RawConfig {
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
     pub fallback_model: String,
+    /// The "everything on the flagship" model whose prices give each call's counterfactual cost.
+    #[serde(default)]
+    pub baseline_model: Option<String>,
+    /// Add `stream_options.include_usage` to streaming OpenAI requests so usage is reported.
+    #[serde(default = "default_true")]
+    pub request_stream_usage: bool,
+    /// Add the decision response headers (`headers.response_tier`, `headers.response_model`).
+    #[serde(default = "default_true")]
+    pub decision_headers: bool,
     pub models: Vec<RawModel>,
     pub tiers: Vec<RawTier>,
     #[serde(default)]
@@ -33,6 +42,10 @@ pub struct RawHeaders {
     pub task: String,
     #[serde(default = "default_cluster_header")]
     pub cluster: String,
+    #[serde(default = "default_response_tier_header")]
+    pub response_tier: String,
+    #[serde(default = "default_response_model_header")]
+    pub response_model: String,
 }
 
 impl Default for RawHeaders {
@@ -40,6 +53,8 @@ impl Default for RawHeaders {
         RawHeaders {
             task: default_task_header(),
             cluster: default_cluster_header(),
+            response_tier: default_response_tier_header(),
+            response_model: default_response_model_header(),
         }
     }
 }
@@ -132,6 +147,15 @@ fn default_task_header() -> String {
 }
 fn default_cluster_header() -> String {
     names::DEFAULT_CLUSTER_HEADER.to_string()
+}
+fn default_response_tier_header() -> String {
+    names::DEFAULT_RESPONSE_TIER_HEADER.to_string()
+}
+fn default_response_model_header() -> String {
+    names::DEFAULT_RESPONSE_MODEL_HEADER.to_string()
+}
+fn default_true() -> bool {
+    true
 }
 fn default_query_param() -> String {
     names::DEFAULT_TASK_QUERY_PARAM.to_string()

@@ -19,12 +19,14 @@ const NOT_FOUND: u32 = 1;
 #[repr(u32)]
 pub enum MapType {
     RequestHeaders = 0,
+    ResponseHeaders = 2,
 }
 
 #[derive(Debug, Clone, Copy)]
 #[repr(u32)]
 pub enum BufferType {
     RequestBody = 0,
+    ResponseBody = 1,
     PluginConfiguration = 7,
 }
 
@@ -32,6 +34,7 @@ pub enum BufferType {
 #[repr(u32)]
 pub enum MetricType {
     Counter = 0,
+    Histogram = 2,
 }
 
 #[link(wasm_import_module = "env")]
@@ -87,6 +90,8 @@ extern "C" {
         return_id: *mut u32,
     ) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+    fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
+    fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
 }
 
 fn check(status: u32) -> Result<(), HostError> {
@@ -212,4 +217,17 @@ pub fn define_metric(kind: MetricType, name: &str) -> Result<u32, HostError> {
 pub fn increment_metric(id: u32, offset: i64) -> Result<(), HostError> {
     // SAFETY: plain values.
     check(unsafe { proxy_increment_metric(id, offset) })
+}
+
+pub fn record_metric(id: u32, value: u64) -> Result<(), HostError> {
+    // SAFETY: plain values.
+    check(unsafe { proxy_record_metric(id, value) })
+}
+
+/// The proxy's clock, in nanoseconds since the Unix epoch.
+pub fn now_ns() -> Result<u64, HostError> {
+    let mut now = 0;
+    // SAFETY: the host writes one u64.
+    check(unsafe { proxy_get_current_time_nanoseconds(&mut now) })?;
+    Ok(now)
 }

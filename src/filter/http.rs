@@ -1,5 +1,7 @@
-//! Per-request context: hold the headers, buffer a JSON body up to `max_body_bytes`, ask the
-//! core for a decision, then set the cluster header, the body and the filter state.
+//! Per-request context. Request path: hold the headers, buffer a JSON body up to
+//! `max_body_bytes`, ask the core for a decision, then set the cluster header, the body and
+//! the filter state. Response path: tell the client where the request went, scan each body
+//! chunk for usage as it passes (never holding it), and account when the response ends.
 
 use std::rc::Rc;
 
@@ -8,16 +10,21 @@ use proxy_wasm::types::Action;
 
 use super::host::{self, BufferType, MapType};
 use super::root::Shared;
-use crate::names::state;
-use crate::{BodyStatus, Config, RequestHead, Routed};
+use crate::account::Timing;
+use crate::usage::UsageScanner;
+use crate::{BodyStatus, Config, Decision, RequestHead, Routed};
 
 pub struct RouterHttp {
     shared: Option<Rc<Shared>>,
     path: String,
     task: Option<String>,
     has_content_length: bool,
-    /// The decision has been applied; later callbacks pass everything through.
-    decided: bool,
+    /// Set once the request is routed; later request callbacks pass everything through.
+    decision: Option<Decision>,
+    timing: Timing,
+    upstream_status: Option<u16>,
+    usage: UsageScanner,
+    accounted: bool,
 }
 
 impl RouterHttp {
@@ -27,96 +34,104 @@ impl RouterHttp {
             path: String::new(),
             task: None,
             has_content_length: false,
-            decided: false,
+            decision: None,
+            timing: Timing::default(),
+            upstream_status: None,
+            usage: UsageScanner::new(),
+            accounted: false,
         }
     }
 
     fn head(&self) -> RequestHead<'_> {
-        RequestHead {
-            path: &self.path,
-            task: self.task.as_deref(),
-        }
+        RequestHead { path: &self.path, task: self.task.as_deref() }
     }
 
     /// Reads what the decision needs from the request headers; removes any client-sent
     /// cluster header so no client can pick a cluster.
     fn read_headers(&mut self, config: &Config) -> Option<usize> {
-        warn_on_err(
-            "remove the client's cluster header",
-            host::remove_header(MapType::RequestHeaders, &config.headers.cluster),
-        );
+        let removed = host::remove_header(MapType::RequestHeaders, &config.headers.cluster);
+        warn_on_err("remove the client's cluster header", removed);
         self.path = request_header(":path").unwrap_or_default();
         self.task = request_header(&config.headers.task);
-        let content_length =
-            request_header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
+        let content_length = request_header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
         self.has_content_length = content_length.is_some();
         content_length
     }
 
     fn apply(&mut self, shared: &Shared, routed: Routed, body_size: usize) {
-        self.decided = true;
         let config = &shared.config;
-        let decision = &routed.decision;
+        let decision = routed.decision;
         let model = config.model(decision.model);
         if let Some(new_body) = &routed.new_body {
             self.replace_body(body_size, new_body);
         }
-        warn_on_err(
-            "set the cluster header",
-            host::set_header(
-                MapType::RequestHeaders,
-                &config.headers.cluster,
-                &model.cluster,
-            ),
-        );
+        let cluster = host::set_header(MapType::RequestHeaders, &config.headers.cluster, &model.cluster);
+        warn_on_err("set the cluster header", cluster);
         // Newer Envoy ABIs no longer re-pick the route when a header changes.
         if let Err(e) = host::call_foreign("clear_route_cache") {
             log::debug!("clear_route_cache unavailable: host status {}", e.0);
         }
-        set_state(state::TIER, config.tier_name(decision));
-        set_state(state::MODEL, &model.name);
-        set_state(state::SOURCE, decision.source.as_str());
-        set_state(state::CUES, &config.cue_list(decision));
-        if decision.untrusted_task.is_some() {
-            shared.metrics.untrusted_task();
+        for (key, value) in config.decision_fields(&decision) {
+            set_state(key, &value);
         }
+        shared.metrics.decided(&decision);
         log::debug!(
             "path={} tier={} model={} source={} body={:?}",
             self.path,
-            config.tier_name(decision),
+            config.tier_name(&decision),
             model.name,
             decision.source.as_str(),
             decision.body
         );
+        self.decision = Some(decision);
     }
 
     fn replace_body(&self, old_size: usize, new_body: &[u8]) {
         if let Err(e) = host::set_buffer(BufferType::RequestBody, 0, old_size, new_body) {
-            log::warn!(
-                "cannot rewrite the request body, sending it unchanged: host status {}",
-                e.0
-            );
+            log::warn!("cannot rewrite the request body, sending it unchanged: host status {}", e.0);
             return;
         }
         // Envoy does not fix content-length after a body change; a stale one truncates the JSON.
         if self.has_content_length {
-            warn_on_err(
-                "update content-length",
-                host::set_header(
-                    MapType::RequestHeaders,
-                    "content-length",
-                    &new_body.len().to_string(),
-                ),
-            );
+            let length = new_body.len().to_string();
+            warn_on_err("update content-length", host::set_header(MapType::RequestHeaders, "content-length", &length));
         }
     }
 
     fn skip_body(&mut self, shared: &Shared, status: BodyStatus) {
         if status == BodyStatus::Skipped {
-            shared.metrics.body_too_large();
+            shared.metrics.body_not_read();
         }
         let routed = shared.config.route_head(&self.head(), status);
         self.apply(shared, routed, 0);
+    }
+
+    /// Accounts once, when the response ends (or the stream is torn down first).
+    fn account(&mut self) {
+        let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else { return };
+        if self.accounted {
+            return;
+        }
+        self.accounted = true;
+        if self.timing.end_ns.is_none() {
+            self.timing.end_ns = now_ns();
+        }
+        let account = shared.config.account(decision, &self.usage, self.timing, self.upstream_status);
+        for (key, value) in shared.config.log_fields(&account) {
+            set_state(key, &value);
+        }
+        shared.metrics.accounted(decision, &account);
+    }
+
+    fn add_decision_headers(&self, config: &Config, decision: &Decision) {
+        if !config.decision_headers {
+            return;
+        }
+        let tier = host::set_header(MapType::ResponseHeaders, &config.headers.response_tier, config.tier_name(decision));
+        warn_on_err("set the tier response header", tier);
+        let model = &config.model(decision.model).name;
+        let model = host::set_header(MapType::ResponseHeaders, &config.headers.response_model, model);
+        warn_on_err("set the model response header", model);
     }
 }
 
@@ -124,9 +139,8 @@ impl Context for RouterHttp {}
 
 impl HttpContext for RouterHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let Some(shared) = self.shared.clone() else {
-            return Action::Continue;
-        };
+        let Some(shared) = self.shared.clone() else { return Action::Continue };
+        self.timing.start_ns = now_ns().unwrap_or(0);
         let content_length = self.read_headers(&shared.config);
         if end_of_stream {
             let routed = shared.config.route_head(&self.head(), BodyStatus::Absent);
@@ -135,14 +149,7 @@ impl HttpContext for RouterHttp {
         }
         let too_large = content_length.is_some_and(|n| n > shared.config.max_body_bytes);
         if too_large || !is_json_content_type(request_header("content-type").as_deref()) {
-            self.skip_body(
-                &shared,
-                if too_large {
-                    BodyStatus::Skipped
-                } else {
-                    BodyStatus::NotJson
-                },
-            );
+            self.skip_body(&shared, if too_large { BodyStatus::Skipped } else { BodyStatus::NotJson });
             return Action::Continue;
         }
         // Hold the headers until the body is complete: the cluster header depends on it.
@@ -150,10 +157,8 @@ impl HttpContext for RouterHttp {
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        let Some(shared) = self.shared.clone() else {
-            return Action::Continue;
-        };
-        if self.decided {
+        let Some(shared) = self.shared.clone() else { return Action::Continue };
+        if self.decision.is_some() {
             return Action::Continue;
         }
         if body_size > shared.config.max_body_bytes {
@@ -180,11 +185,48 @@ impl HttpContext for RouterHttp {
         // Trailers end the request without an end-of-stream body callback: decide from the
         // headers rather than hold the request forever.
         if let Some(shared) = self.shared.clone() {
-            if !self.decided {
+            if self.decision.is_none() {
                 self.skip_body(&shared, BodyStatus::Skipped);
             }
         }
         Action::Continue
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
+            return Action::Continue;
+        };
+        self.upstream_status = response_header(":status").and_then(|s| s.parse().ok());
+        self.add_decision_headers(&shared.config, decision);
+        if end_of_stream {
+            self.account();
+        }
+        Action::Continue
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.decision.is_none() || self.accounted {
+            return Action::Continue;
+        }
+        if body_size > 0 {
+            if self.timing.first_byte_ns.is_none() {
+                self.timing.first_byte_ns = now_ns();
+            }
+            // Each callback sees only the chunk that has not been passed on yet.
+            match host::buffer(BufferType::ResponseBody, 0, body_size) {
+                Ok(chunk) => self.usage.feed(&chunk),
+                Err(e) => log::debug!("cannot read a response chunk: host status {}", e.0),
+            }
+        }
+        if end_of_stream {
+            self.account();
+        }
+        Action::Continue
+    }
+
+    fn on_log(&mut self) {
+        // A response torn down before its end still gets a record, with what was seen.
+        self.account();
     }
 }
 
@@ -193,8 +235,20 @@ fn is_json_content_type(content_type: Option<&str>) -> bool {
     content_type.is_none_or(|ct| ct.to_ascii_lowercase().contains("json"))
 }
 
+fn now_ns() -> Option<u64> {
+    host::now_ns().map_err(|e| log::debug!("no clock: host status {}", e.0)).ok()
+}
+
 fn request_header(name: &str) -> Option<String> {
-    host::header_text(MapType::RequestHeaders, name)
+    header(MapType::RequestHeaders, name)
+}
+
+fn response_header(name: &str) -> Option<String> {
+    header(MapType::ResponseHeaders, name)
+}
+
+fn header(map: MapType, name: &str) -> Option<String> {
+    host::header_text(map, name)
         .map_err(|e| log::warn!("cannot read header {name}: host status {}", e.0))
         .ok()
         .flatten()

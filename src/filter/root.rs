@@ -41,10 +41,8 @@ impl RootContext for RouterRoot {
                     config.models.len(),
                     config.model(config.fallback_model).name
                 );
-                self.state = Some(Rc::new(Shared {
-                    config,
-                    metrics: Metrics::define(),
-                }));
+                let metrics = Metrics::define(&config);
+                self.state = Some(Rc::new(Shared { config, metrics }));
                 true
             }
             Err(e) => {

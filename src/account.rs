@@ -1,0 +1,99 @@
+//! Per-request accounting: usage (reported or estimated), cost, counterfactual cost, timing,
+//! and the access-log fields they become. Pure: the adapter passes times and bytes in.
+
+use crate::config::Config;
+use crate::cost;
+use crate::decide::Decision;
+use crate::names::state;
+use crate::usage::{self, Usage, UsageScanner, UsageSource};
+
+/// Proxy clock readings, in nanoseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timing {
+    /// When the request headers arrived.
+    pub start_ns: u64,
+    /// When the first response body byte arrived from upstream.
+    pub first_byte_ns: Option<u64>,
+    /// When the last response byte arrived.
+    pub end_ns: Option<u64>,
+}
+
+impl Timing {
+    pub fn ttft_ms(&self) -> Option<f64> {
+        self.first_byte_ns.map(|t| ms_between(self.start_ns, t))
+    }
+
+    pub fn latency_ms(&self) -> Option<f64> {
+        self.end_ns.map(|t| ms_between(self.start_ns, t))
+    }
+}
+
+fn ms_between(start_ns: u64, end_ns: u64) -> f64 {
+    end_ns.saturating_sub(start_ns) as f64 / 1e6
+}
+
+/// What one call cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub usage: Usage,
+    pub usage_source: UsageSource,
+    /// `None` when the model has no price.
+    pub cost_micro_usd: Option<u64>,
+    /// The same tokens on `baseline_model`; `None` without one or without its price.
+    pub baseline_micro_usd: Option<u64>,
+    pub timing: Timing,
+    pub upstream_status: Option<u16>,
+}
+
+impl Config {
+    /// Accounts for a finished (or abandoned) response.
+    pub fn account(&self, decision: &Decision, response: &UsageScanner, timing: Timing, status: Option<u16>) -> Account {
+        let reported = response.usage().and_then(|u| u.normalize());
+        let (usage, usage_source) = match reported {
+            Some(usage) => (usage, UsageSource::Reported),
+            None => (usage::estimate(decision.prompt_bytes, response), UsageSource::Estimated),
+        };
+        let price_of = |model| self.model(model).price.map(|p| cost::micro_usd(&p, &usage));
+        Account {
+            usage,
+            usage_source,
+            cost_micro_usd: price_of(decision.model),
+            baseline_micro_usd: self.baseline_model.and_then(price_of),
+            timing,
+            upstream_status: status,
+        }
+    }
+
+    /// The access-log fields of a decision and its account, as filter-state (key, value)
+    /// pairs. Values are plain text; Envoy's JSON access log escapes them.
+    pub fn log_fields(&self, account: &Account) -> Vec<(&'static str, String)> {
+        let u = &account.usage;
+        let mut fields = vec![
+            (state::INPUT_TOKENS, u.input_tokens.to_string()),
+            (state::OUTPUT_TOKENS, u.output_tokens.to_string()),
+            (state::CACHED_INPUT_TOKENS, u.cached_input_tokens.to_string()),
+            (state::CACHE_CREATION_TOKENS, u.cache_creation_tokens.to_string()),
+            (state::REASONING_TOKENS, u.reasoning_tokens.to_string()),
+            (state::USAGE_SOURCE, account.usage_source.as_str().to_string()),
+        ];
+        let optional = [
+            (state::COST_USD, account.cost_micro_usd.map(cost::usd)),
+            (state::BASELINE_COST_USD, account.baseline_micro_usd.map(cost::usd)),
+            (state::TTFT_MS, account.timing.ttft_ms().map(|ms| format!("{ms:.3}"))),
+            (state::LATENCY_MS, account.timing.latency_ms().map(|ms| format!("{ms:.3}"))),
+            (state::UPSTREAM_STATUS, account.upstream_status.map(|s| s.to_string())),
+        ];
+        fields.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        fields
+    }
+
+    /// The decision's access-log fields, known as soon as the request is routed.
+    pub fn decision_fields(&self, decision: &Decision) -> Vec<(&'static str, String)> {
+        vec![
+            (state::TIER, self.tier_name(decision).to_string()),
+            (state::MODEL, self.model(decision.model).name.clone()),
+            (state::SOURCE, decision.source.as_str().to_string()),
+            (state::CUES, self.cue_list(decision)),
+        ]
+    }
+}

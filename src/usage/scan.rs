@@ -1,0 +1,207 @@
+//! Finds token usage in a response body as Envoy hands it over, chunk by chunk, for JSON
+//! bodies and SSE streams alike, without holding the body or delaying a chunk.
+//!
+//! Every API the router knows reports usage as an object under a `"usage"` key: the last
+//! Chat Completions chunk, Responses' `response.completed`, Anthropic's `message_start` and
+//! `message_delta`, or the top level of a JSON body. A `"usage"` that is followed by `:` is a
+//! key (inside a JSON string its quotes would be escaped), so the scanner matches that key
+//! across chunk boundaries, captures the object that follows (at most [`MAX_USAGE_BYTES`]),
+//! and merges it. Bytes are never decoded as text, so a character split across chunks is
+//! harmless. Alongside, it counts SSE `data:` events and notes `data: [DONE]`.
+
+use super::RawUsage;
+
+/// Largest usage object captured; anything larger is not a usage object.
+pub const MAX_USAGE_BYTES: usize = 4096;
+
+const KEY: &[u8] = b"\"usage\"";
+const DATA: &[u8] = b"data:";
+const DONE: &[u8] = b"[DONE]";
+
+#[derive(Debug, Default)]
+pub struct UsageScanner {
+    state: State,
+    /// Bytes of the usage object being captured.
+    captured: Vec<u8>,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    line: LineState,
+    usage: Option<RawUsage>,
+    /// SSE `data:` events other than `[DONE]`.
+    pub events: u64,
+    /// `data: [DONE]` was seen.
+    pub done: bool,
+    /// Response body bytes seen.
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum State {
+    /// Looking for the key; the value is how many bytes of it matched so far.
+    #[default]
+    Key,
+    KeyMatched(usize),
+    /// After the key, before `:`.
+    Colon,
+    /// After `:`, before the value.
+    Value,
+    /// Inside the `{...}` value.
+    Object,
+}
+
+/// Tracks SSE line starts to count `data:` events and spot `[DONE]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LineState {
+    /// At a line start, matched this many bytes of `data:`.
+    Prefix(usize),
+    /// After `data:` (and optional spaces), matched this many bytes of `[DONE]`.
+    Payload(usize),
+    /// Somewhere in a line that no longer matters.
+    Rest,
+}
+
+impl Default for LineState {
+    fn default() -> Self {
+        LineState::Prefix(0)
+    }
+}
+
+impl UsageScanner {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Scans one chunk. Cost is linear in the chunk; state is bounded.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        for &b in chunk {
+            self.step_line(b);
+            self.step_usage(b);
+        }
+    }
+
+    /// Usage merged from every usage object seen (later fields override earlier ones, as
+    /// Anthropic's cumulative `message_delta` requires).
+    pub fn usage(&self) -> Option<&RawUsage> {
+        self.usage.as_ref()
+    }
+
+    fn step_usage(&mut self, b: u8) {
+        self.state = match self.state {
+            State::Key | State::KeyMatched(_) => self.match_key(b),
+            State::Colon => match b {
+                b':' => State::Value,
+                _ if b.is_ascii_whitespace() => State::Colon,
+                _ => self.match_key(b),
+            },
+            State::Value => match b {
+                b'{' => self.begin_object(),
+                _ if b.is_ascii_whitespace() => State::Value,
+                // `null` or another type: not a usage object.
+                _ => State::Key,
+            },
+            State::Object => self.capture(b),
+        };
+    }
+
+    fn match_key(&self, b: u8) -> State {
+        let matched = match self.state {
+            State::KeyMatched(n) => n,
+            _ => 0,
+        };
+        if KEY.get(matched) == Some(&b) {
+            return if matched + 1 == KEY.len() { State::Colon } else { State::KeyMatched(matched + 1) };
+        }
+        // The key starts with its only quote, so a mismatch can only restart at this byte.
+        if b == b'"' {
+            State::KeyMatched(1)
+        } else {
+            State::Key
+        }
+    }
+
+    fn begin_object(&mut self) -> State {
+        self.captured.clear();
+        self.captured.push(b'{');
+        self.depth = 1;
+        self.in_string = false;
+        self.escaped = false;
+        State::Object
+    }
+
+    fn capture(&mut self, b: u8) -> State {
+        if self.captured.len() >= MAX_USAGE_BYTES {
+            self.captured.clear();
+            return State::Key;
+        }
+        self.captured.push(b);
+        if self.in_string {
+            match (self.escaped, b) {
+                (true, _) => self.escaped = false,
+                (false, b'\\') => self.escaped = true,
+                (false, b'"') => self.in_string = false,
+                _ => {}
+            }
+            return State::Object;
+        }
+        match b {
+            b'"' => self.in_string = true,
+            b'{' => self.depth += 1,
+            b'}' => {
+                self.depth -= 1;
+                if self.depth == 0 {
+                    self.merge_captured();
+                    return State::Key;
+                }
+            }
+            _ => {}
+        }
+        State::Object
+    }
+
+    fn merge_captured(&mut self) {
+        if let Ok(found) = serde_json::from_slice::<RawUsage>(&self.captured) {
+            match &mut self.usage {
+                Some(usage) => usage.merge(found),
+                None => self.usage = Some(found),
+            }
+        }
+        self.captured.clear();
+    }
+
+    fn step_line(&mut self, b: u8) {
+        if b == b'\n' {
+            self.line = LineState::Prefix(0);
+            return;
+        }
+        self.line = match self.line {
+            LineState::Prefix(n) if DATA.get(n) == Some(&b) => {
+                if n + 1 == DATA.len() {
+                    LineState::Payload(0)
+                } else {
+                    LineState::Prefix(n + 1)
+                }
+            }
+            LineState::Payload(0) if b == b' ' => LineState::Payload(0),
+            LineState::Payload(n) => self.match_done(n, b),
+            _ => LineState::Rest,
+        };
+    }
+
+    fn match_done(&mut self, matched: usize, b: u8) -> LineState {
+        if matched == 0 {
+            // The first payload byte: this is an event, unless it turns out to be [DONE].
+            self.events += 1;
+        }
+        if DONE.get(matched) == Some(&b) {
+            if matched + 1 == DONE.len() {
+                self.done = true;
+                self.events = self.events.saturating_sub(1);
+                return LineState::Rest;
+            }
+            return LineState::Payload(matched + 1);
+        }
+        LineState::Rest
+    }
+}
