@@ -1,9 +1,9 @@
 //! Per-request accounting: usage (reported or estimated), cost, counterfactual cost, timing,
 //! and the access-log fields they become. Pure: the adapter passes times and bytes in.
 
-use crate::config::Config;
+use crate::config::{Config, PolicyKind};
 use crate::cost;
-use crate::decide::Decision;
+use crate::decide::{Decision, Side};
 use crate::names::state;
 use crate::usage::{self, Usage, UsageScanner, UsageSource};
 
@@ -47,11 +47,20 @@ pub struct Account {
 
 impl Config {
     /// Accounts for a finished (or abandoned) response.
-    pub fn account(&self, decision: &Decision, response: &UsageScanner, timing: Timing, status: Option<u16>) -> Account {
+    pub fn account(
+        &self,
+        decision: &Decision,
+        response: &UsageScanner,
+        timing: Timing,
+        status: Option<u16>,
+    ) -> Account {
         let reported = response.usage().and_then(|u| u.normalize());
         let (usage, usage_source) = match reported {
             Some(usage) => (usage, UsageSource::Reported),
-            None => (usage::estimate(decision.prompt_bytes, response), UsageSource::Estimated),
+            None => (
+                usage::estimate(decision.prompt_bytes, response),
+                UsageSource::Estimated,
+            ),
         };
         let price_of = |model| self.model(model).price.map(|p| cost::micro_usd(&p, &usage));
         Account {
@@ -71,17 +80,38 @@ impl Config {
         let mut fields = vec![
             (state::INPUT_TOKENS, u.input_tokens.to_string()),
             (state::OUTPUT_TOKENS, u.output_tokens.to_string()),
-            (state::CACHED_INPUT_TOKENS, u.cached_input_tokens.to_string()),
-            (state::CACHE_CREATION_TOKENS, u.cache_creation_tokens.to_string()),
+            (
+                state::CACHED_INPUT_TOKENS,
+                u.cached_input_tokens.to_string(),
+            ),
+            (
+                state::CACHE_CREATION_TOKENS,
+                u.cache_creation_tokens.to_string(),
+            ),
             (state::REASONING_TOKENS, u.reasoning_tokens.to_string()),
-            (state::USAGE_SOURCE, account.usage_source.as_str().to_string()),
+            (
+                state::USAGE_SOURCE,
+                account.usage_source.as_str().to_string(),
+            ),
         ];
         let optional = [
             (state::COST_USD, account.cost_micro_usd.map(cost::usd)),
-            (state::BASELINE_COST_USD, account.baseline_micro_usd.map(cost::usd)),
-            (state::TTFT_MS, account.timing.ttft_ms().map(|ms| format!("{ms:.3}"))),
-            (state::LATENCY_MS, account.timing.latency_ms().map(|ms| format!("{ms:.3}"))),
-            (state::UPSTREAM_STATUS, account.upstream_status.map(|s| s.to_string())),
+            (
+                state::BASELINE_COST_USD,
+                account.baseline_micro_usd.map(cost::usd),
+            ),
+            (
+                state::TTFT_MS,
+                account.timing.ttft_ms().map(|ms| format!("{ms:.3}")),
+            ),
+            (
+                state::LATENCY_MS,
+                account.timing.latency_ms().map(|ms| format!("{ms:.3}")),
+            ),
+            (
+                state::UPSTREAM_STATUS,
+                account.upstream_status.map(|s| s.to_string()),
+            ),
         ];
         fields.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         fields
@@ -89,11 +119,40 @@ impl Config {
 
     /// The decision's access-log fields, known as soon as the request is routed.
     pub fn decision_fields(&self, decision: &Decision) -> Vec<(&'static str, String)> {
-        vec![
+        let candidates: Vec<&str> = decision
+            .candidates
+            .iter()
+            .map(|m| self.model(*m).name.as_str())
+            .collect();
+        let mut fields = vec![
             (state::TIER, self.tier_name(decision).to_string()),
             (state::MODEL, self.model(decision.model).name.clone()),
             (state::SOURCE, decision.source.as_str().to_string()),
             (state::CUES, self.cue_list(decision)),
-        ]
+            (state::CANDIDATES, candidates.join(",")),
+            (state::SHADOW, (decision.side == Side::Shadow).to_string()),
+        ];
+        if let Some(policy) = decision.policy {
+            fields.push((state::POLICY, policy_name(policy).to_string()));
+        }
+        if let Some(floor) = decision.floor_applied {
+            fields.push((state::FLOOR_APPLIED, floor.to_string()));
+        }
+        if let Some(in_canary) = decision.canary {
+            fields.push((
+                state::CANARY,
+                if in_canary { "in" } else { "out" }.to_string(),
+            ));
+        }
+        fields
+    }
+}
+
+pub fn policy_name(policy: PolicyKind) -> &'static str {
+    match policy {
+        PolicyKind::Priority => "priority",
+        PolicyKind::Cheapest => "cheapest",
+        PolicyKind::FastestTtft => "fastest_ttft",
+        PolicyKind::Weighted => "weighted",
     }
 }

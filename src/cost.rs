@@ -9,7 +9,9 @@ use crate::usage::Usage;
 pub fn micro_usd(price: &Price, usage: &Usage) -> u64 {
     let cached = usage.cached_input_tokens.min(usage.input_tokens);
     let uncached = usage.input_tokens - cached;
-    let total = uncached as f64 * price.input + cached as f64 * price.cached_input + usage.output_tokens as f64 * price.output;
+    let total = uncached as f64 * price.input
+        + cached as f64 * price.cached_input
+        + usage.output_tokens as f64 * price.output;
     total.round() as u64
 }
 
@@ -22,11 +24,20 @@ pub fn usd(micro: u64) -> String {
 mod tests {
     use super::*;
 
-    const PRICE: Price = Price { input: 3.0, cached_input: 0.3, output: 15.0 };
+    const PRICE: Price = Price {
+        input: 3.0,
+        cached_input: 0.3,
+        output: 15.0,
+    };
 
     #[test]
     fn cached_and_output_prices_apply() {
-        let usage = Usage { input_tokens: 1000, cached_input_tokens: 400, output_tokens: 100, ..Usage::default() };
+        let usage = Usage {
+            input_tokens: 1000,
+            cached_input_tokens: 400,
+            output_tokens: 100,
+            ..Usage::default()
+        };
         // 600 × 3 + 400 × 0.3 + 100 × 15 = 1800 + 120 + 1500
         assert_eq!(micro_usd(&PRICE, &usage), 3420);
     }

@@ -1,11 +1,16 @@
-//! The routing decision: explicit task (header, query parameter, path prefix), else content
-//! classification, else the fallback model; then the body edit that carries it out.
-//! Pure: the caller passes the request in and applies what comes out.
+//! The routing decision: explicit task (header, query parameter, path prefix), else the
+//! session's pin, else content classification, else the fallback model; the tier's policy
+//! picks the model; the rollout (shadow, canary) says whether the decision is served or only
+//! logged; then the body edits that carry it out. The caller passes the request, the shared
+//! store and the time in, and applies what comes out.
 
 use crate::body::{self, RequestBody};
 use crate::classify::Classification;
-use crate::config::{Config, ModelId, TierId};
+use crate::config::{Config, ModelId, PolicyKind, RolloutMode, TierId};
 use crate::names::FALLBACK_TIER;
+use crate::policy::PolicyInput;
+use crate::session::{Pin, PinStore};
+use crate::store::{fnv1a, MemoryStore, SharedStore};
 
 /// What the router reads from the request headers.
 #[derive(Debug, Clone, Copy, Default)]
@@ -14,6 +19,16 @@ pub struct RequestHead<'a> {
     pub path: &'a str,
     /// Value of the task header, if present.
     pub task: Option<&'a str>,
+    /// Value of the session header, if present.
+    pub session: Option<&'a str>,
+    /// Value of the request-id header, if present.
+    pub request_id: Option<&'a str>,
+}
+
+/// State kept across requests and the proxy's clock.
+pub struct Env<'a> {
+    pub store: &'a dyn SharedStore,
+    pub now_ns: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +36,7 @@ pub enum Source {
     Header,
     Query,
     Path,
+    Session,
     Classifier,
     Fallback,
 }
@@ -31,6 +47,7 @@ impl Source {
             Source::Header => "header",
             Source::Query => "query",
             Source::Path => "path",
+            Source::Session => "session",
             Source::Classifier => "classifier",
             Source::Fallback => "fallback",
         }
@@ -38,7 +55,7 @@ impl Source {
 }
 
 /// What the router saw of the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyStatus {
     /// No body (a GET, or a request that ended with its headers).
     Absent,
@@ -48,6 +65,15 @@ pub enum BodyStatus {
     NotJson,
     /// Larger than `max_body_bytes`, or not JSON by content type: not read.
     Skipped,
+}
+
+/// Whether the decision is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Routed: cluster header and body edits applied.
+    Routed,
+    /// Decided and logged only; the request goes where it would without the router.
+    Shadow,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +90,14 @@ pub struct Decision {
     pub prompt_bytes: u64,
     /// The client asked for a streamed response.
     pub stream: bool,
+    /// The tier policy that picked the model, and the models it considered.
+    pub policy: Option<PolicyKind>,
+    pub candidates: Vec<ModelId>,
+    /// The completion-token floor written into the body, if one was.
+    pub floor_applied: Option<u64>,
+    pub side: Side,
+    /// `Some(in_canary)` when a canary split is configured.
+    pub canary: Option<bool>,
 }
 
 /// A decision and, when the body must change, the new body.
@@ -74,77 +108,158 @@ pub struct Routed {
 }
 
 impl Config {
-    /// Decides for a request whose body is `body` (`None`: no body was read) and returns the
-    /// rewritten body when it changes.
+    /// [`Config::route_in`] with no state kept between calls (the CLI, tests).
     pub fn route(&self, head: &RequestHead<'_>, body: Option<&[u8]>) -> Routed {
-        let (explicit, untrusted_task) = self.explicit_task(head);
-        let Some(bytes) = body.filter(|b| !b.is_empty()) else {
-            let status = if body.is_some() {
-                BodyStatus::Absent
-            } else {
-                BodyStatus::Skipped
-            };
-            return self.without_body(explicit, untrusted_task, status);
-        };
-        let parsed = match RequestBody::parse(bytes) {
-            Ok(parsed) => parsed,
-            Err(_) => return self.without_body(explicit, untrusted_task, BodyStatus::NotJson),
-        };
-        let decision = match explicit {
-            Some((tier, source)) => self.for_tier(tier, source, untrusted_task, None),
-            None => {
-                let classification = self.classifier.classify(&parsed);
-                match classification.winner {
-                    Some(tier) => self.for_tier(
-                        tier,
-                        Source::Classifier,
-                        untrusted_task,
-                        Some(classification),
-                    ),
-                    None => self.fallback(untrusted_task, Some(classification)),
-                }
-            }
-        };
-        let mut edits = body::set_model(bytes, &parsed, &self.model(decision.model).name);
-        let stream_usage = self.request_stream_usage && parsed.stream && accepts_stream_options(head.path);
-        if stream_usage {
-            edits.extend(body::request_stream_usage(bytes, &parsed));
-        }
-        let new_body = (!edits.is_empty()).then(|| body::apply(bytes, edits));
-        Routed {
-            decision: Decision {
-                body: BodyStatus::Json,
-                prompt_bytes: parsed.prompt_len() as u64,
-                stream: parsed.stream,
-                ..decision
+        self.route_in(
+            head,
+            body,
+            &Env {
+                store: &MemoryStore::new(),
+                now_ns: 0,
             },
-            new_body,
-        }
+        )
+    }
+
+    /// Decides for a request whose body is `body` (`None`: not read) and returns the
+    /// rewritten body when it changes.
+    pub fn route_in(&self, head: &RequestHead<'_>, body: Option<&[u8]>, env: &Env<'_>) -> Routed {
+        let parsed = body.filter(|b| !b.is_empty()).map(RequestBody::parse);
+        let status = match (&parsed, body) {
+            (Some(Ok(_)), _) => BodyStatus::Json,
+            (Some(Err(_)), _) => BodyStatus::NotJson,
+            (None, Some(_)) => BodyStatus::Absent,
+            (None, None) => BodyStatus::Skipped,
+        };
+        let parsed = parsed.and_then(Result::ok);
+        let mut decision = self.decide(head, parsed.as_ref(), env);
+        decision.body = status;
+        self.rollout(head, &mut decision);
+        let new_body = match (body, &parsed) {
+            (Some(bytes), Some(parsed)) if decision.side == Side::Routed => {
+                self.edit_body(head, bytes, parsed, &mut decision)
+            }
+            _ => None,
+        };
+        Routed { decision, new_body }
     }
 
     /// Decides from the headers alone, for a request whose body is absent or not read.
-    pub fn route_head(&self, head: &RequestHead<'_>, status: BodyStatus) -> Routed {
-        let (explicit, untrusted_task) = self.explicit_task(head);
-        self.without_body(explicit, untrusted_task, status)
+    pub fn route_head(&self, head: &RequestHead<'_>, status: BodyStatus, env: &Env<'_>) -> Routed {
+        let mut routed = self.route_in(head, None, env);
+        routed.decision.body = status;
+        routed
     }
 
-    fn without_body(
+    fn decide(
         &self,
-        explicit: Option<(TierId, Source)>,
-        untrusted: Option<Source>,
-        status: BodyStatus,
-    ) -> Routed {
-        let decision = match explicit {
-            Some((tier, source)) => self.for_tier(tier, source, untrusted, None),
-            None => self.fallback(untrusted, None),
+        head: &RequestHead<'_>,
+        parsed: Option<&RequestBody<'_>>,
+        env: &Env<'_>,
+    ) -> Decision {
+        let (explicit, untrusted_task) = self.explicit_task(head);
+        let input = PolicyInput {
+            prompt_bytes: parsed.map_or(0, |p| p.prompt_len() as u64),
+            max_tokens: parsed.and_then(|p| p.max_tokens),
+            request_hash: fnv1a(head.request_id.unwrap_or(head.path).as_bytes()),
+            now_ns: env.now_ns,
         };
-        Routed {
-            decision: Decision {
-                body: status,
-                ..decision
-            },
-            new_body: None,
+        let pins = self.pin_store(head, env);
+        let now_s = env.now_ns / 1_000_000_000;
+        let mut decision = if let Some((tier, source)) = explicit {
+            self.for_tier(tier, source, &input, env, None)
+        } else if let Some(pin) = pins
+            .as_ref()
+            .and_then(|(store, session)| store.lookup(session, now_s))
+        {
+            self.for_pin(pin)
+        } else {
+            match parsed.map(|p| self.classifier.classify(p)) {
+                Some(c) => match c.winner {
+                    Some(tier) => self.for_tier(tier, Source::Classifier, &input, env, Some(c)),
+                    None => self.fallback(Some(c)),
+                },
+                None => self.fallback(None),
+            }
+        };
+        // Pin real LLM calls only: a GET /v1/models must not pin a session to the fallback.
+        if let (Some((store, session)), Some(_)) = (&pins, parsed) {
+            if decision.source != Source::Session {
+                store.pin(
+                    session,
+                    Pin {
+                        tier: decision.tier,
+                        model: decision.model,
+                    },
+                    now_s,
+                );
+            }
         }
+        decision.untrusted_task = untrusted_task;
+        decision.prompt_bytes = input.prompt_bytes;
+        decision.stream = parsed.is_some_and(|p| p.stream);
+        decision
+    }
+
+    fn pin_store<'h, 's>(
+        &self,
+        head: &RequestHead<'h>,
+        env: &Env<'s>,
+    ) -> Option<(PinStore<'s>, &'h str)> {
+        let sessions = self.sessions.as_ref()?;
+        let session = head.session.filter(|s| !s.is_empty())?;
+        let store = PinStore::new(
+            env.store,
+            sessions.max_sessions,
+            sessions.ttl_seconds,
+            self.fingerprint,
+        );
+        Some((store, session))
+    }
+
+    /// Shadow mode, or the share of sessions outside the canary, is decided but not served.
+    fn rollout(&self, head: &RequestHead<'_>, decision: &mut Decision) {
+        let percent = self.rollout.canary_percent;
+        if self.rollout.mode == RolloutMode::Shadow {
+            decision.side = Side::Shadow;
+            return;
+        }
+        if percent >= 100.0 {
+            return;
+        }
+        // The same session always lands on the same side.
+        let key = head.session.or(head.request_id).unwrap_or_default();
+        let in_canary = (fnv1a(key.as_bytes()) % 10_000) as f64 / 100.0 < percent;
+        decision.canary = Some(in_canary);
+        if !in_canary {
+            decision.side = Side::Shadow;
+        }
+    }
+
+    fn edit_body(
+        &self,
+        head: &RequestHead<'_>,
+        bytes: &[u8],
+        parsed: &RequestBody<'_>,
+        decision: &mut Decision,
+    ) -> Option<Vec<u8>> {
+        let mut edits = body::set_model(bytes, parsed, &self.model(decision.model).name);
+        if self.request_stream_usage && parsed.stream && accepts_stream_options(head.path) {
+            edits.extend(body::request_stream_usage(bytes, parsed));
+        }
+        if let Some(floor) = decision.tier.and_then(|t| self.tier(t).token_floor) {
+            let floor_edits = body::raise_token_floor(
+                bytes,
+                parsed,
+                floor.min,
+                floor.add_when_absent,
+                cap_field(head.path),
+            );
+            if !floor_edits.is_empty() {
+                decision.floor_applied = Some(floor.min);
+                edits.extend(floor_edits);
+            }
+        }
+        (!edits.is_empty()).then(|| body::apply(bytes, edits))
     }
 
     /// The first configured explicit task, in the order header, query parameter, path; and
@@ -185,38 +300,51 @@ impl Config {
         &self,
         tier: TierId,
         source: Source,
-        untrusted: Option<Source>,
+        input: &PolicyInput,
+        env: &Env<'_>,
         c: Option<Classification>,
     ) -> Decision {
-        // Tiers are validated non-empty; the fallback model keeps this total regardless.
-        let model = self
-            .tier(tier)
-            .models
-            .first()
-            .copied()
-            .unwrap_or(self.fallback_model);
+        let choice = self.choose_model(tier, input, env.store);
         Decision {
             tier: Some(tier),
-            model,
+            model: choice.model,
             source,
-            untrusted_task: untrusted,
+            policy: Some(self.tier(tier).policy),
+            candidates: choice.candidates,
             classification: c,
-            body: BodyStatus::Json,
-            prompt_bytes: 0,
-            stream: false,
+            ..self.fallback(None)
         }
     }
 
-    fn fallback(&self, untrusted: Option<Source>, c: Option<Classification>) -> Decision {
+    fn for_pin(&self, pin: Pin) -> Decision {
+        // A pin names indices of this config (the fingerprint guarantees it); stay in bounds.
+        let tier = pin.tier.filter(|t| t.0 < self.tiers.len());
+        let model = Some(pin.model)
+            .filter(|m| m.0 < self.models.len())
+            .unwrap_or(self.fallback_model);
+        Decision {
+            tier,
+            model,
+            source: Source::Session,
+            ..self.fallback(None)
+        }
+    }
+
+    fn fallback(&self, c: Option<Classification>) -> Decision {
         Decision {
             tier: None,
             model: self.fallback_model,
             source: Source::Fallback,
-            untrusted_task: untrusted,
+            untrusted_task: None,
             classification: c,
             body: BodyStatus::Json,
             prompt_bytes: 0,
             stream: false,
+            policy: None,
+            candidates: Vec::new(),
+            floor_applied: None,
+            side: Side::Routed,
+            canary: None,
         }
     }
 
@@ -244,8 +372,29 @@ impl Config {
 /// OpenAI Chat Completions and Completions take `stream_options`; Responses always reports
 /// usage and Anthropic rejects unknown fields, so only these paths get it.
 fn accepts_stream_options(path: &str) -> bool {
-    let path = path.split('?').next().unwrap_or_default().trim_end_matches('/');
+    let path = path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/');
     path.ends_with("/chat/completions") || path.ends_with("/completions")
+}
+
+/// The completion-token cap field of the API at `path`, for a floor added to a request
+/// without one.
+fn cap_field(path: &str) -> &'static str {
+    let path = path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    if path.ends_with("/chat/completions") {
+        "max_completion_tokens"
+    } else if path.ends_with("/responses") {
+        "max_output_tokens"
+    } else {
+        "max_tokens"
+    }
 }
 
 /// `/api/classify` matches `/api/classify` and `/api/classify/...`, not `/api/classifyx`.
@@ -310,5 +459,12 @@ mod tests {
         );
         assert_eq!(query_param("tasks=x", "task"), None);
         assert_eq!(query_param("task=%zz", "task").as_deref(), Some("%zz"));
+    }
+
+    #[test]
+    fn cap_field_by_api() {
+        assert_eq!(cap_field("/v1/chat/completions"), "max_completion_tokens");
+        assert_eq!(cap_field("/v1/responses?x=1"), "max_output_tokens");
+        assert_eq!(cap_field("/v1/messages"), "max_tokens");
     }
 }

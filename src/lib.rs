@@ -11,10 +11,13 @@ pub mod config;
 pub mod cost;
 pub mod decide;
 pub mod names;
+pub mod policy;
+pub mod session;
+pub mod store;
 pub mod usage;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;
 
 pub use config::{Config, ConfigError};
-pub use decide::{BodyStatus, Decision, RequestHead, Routed, Source};
+pub use decide::{BodyStatus, Decision, Env, RequestHead, Routed, Side, Source};

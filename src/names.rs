@@ -8,6 +8,8 @@ pub const DEFAULT_CLUSTER_HEADER: &str = "x-tier-router-cluster";
 /// Response headers telling the client where its request went.
 pub const DEFAULT_RESPONSE_TIER_HEADER: &str = "x-tier-router-tier";
 pub const DEFAULT_RESPONSE_MODEL_HEADER: &str = "x-tier-router-model";
+/// Request header naming a session, whose later turns keep their first decision.
+pub const DEFAULT_SESSION_HEADER: &str = "x-session-id";
 /// Query parameter carrying an explicit task (`?task=classify`).
 pub const DEFAULT_TASK_QUERY_PARAM: &str = "task";
 /// Largest request body the filter buffers to classify and rewrite.
@@ -34,6 +36,11 @@ pub mod state {
     pub const TTFT_MS: &str = "tier_router.ttft_ms";
     pub const LATENCY_MS: &str = "tier_router.latency_ms";
     pub const UPSTREAM_STATUS: &str = "tier_router.upstream_status";
+    pub const POLICY: &str = "tier_router.policy";
+    pub const CANDIDATES: &str = "tier_router.candidates";
+    pub const FLOOR_APPLIED: &str = "tier_router.floor_applied";
+    pub const SHADOW: &str = "tier_router.shadow";
+    pub const CANARY: &str = "tier_router.canary";
 }
 
 /// Metric names as defined from wasm (Envoy shows them as `wasmcustom.<name>`;

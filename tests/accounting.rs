@@ -13,16 +13,31 @@ use tier_router::RequestHead;
 
 fn route_label(body: &serde_json::Value, path: &str) -> (tier_router::Config, tier_router::Routed) {
     let config = default_config();
-    let routed = config.route(&RequestHead { path, task: Some("classify") }, Some(body.to_string().as_bytes()));
+    let routed = config.route(
+        &RequestHead {
+            path,
+            task: Some("classify"),
+            session: None,
+            request_id: None,
+        },
+        Some(body.to_string().as_bytes()),
+    );
     (config, routed)
 }
 
 #[test]
 fn reported_usage_is_priced_on_the_model_and_the_baseline() {
-    let (config, routed) = route_label(&json!({"messages": [{"role": "user", "content": "hi"}]}), "/v1/chat/completions");
+    let (config, routed) = route_label(
+        &json!({"messages": [{"role": "user", "content": "hi"}]}),
+        "/v1/chat/completions",
+    );
     let mut response = UsageScanner::new();
     response.feed(br#"{"usage":{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":400}}}"#);
-    let timing = Timing { start_ns: 1_000_000_000, first_byte_ns: Some(1_020_000_000), end_ns: Some(1_150_500_000) };
+    let timing = Timing {
+        start_ns: 1_000_000_000,
+        first_byte_ns: Some(1_020_000_000),
+        end_ns: Some(1_150_500_000),
+    };
     let account = config.account(&routed.decision, &response, timing, Some(200));
     assert_eq!(account.usage_source, UsageSource::Reported);
     // small-instruct: 600 × 0.10 + 400 × 0.025 + 200 × 0.30 = 60 + 10 + 60 micro-USD.
@@ -43,7 +58,10 @@ fn reported_usage_is_priced_on_the_model_and_the_baseline() {
 #[test]
 fn missing_usage_is_estimated_and_marked() {
     let prompt = "x".repeat(400);
-    let (config, routed) = route_label(&json!({"messages": [{"role": "user", "content": prompt}]}), "/v1/chat/completions");
+    let (config, routed) = route_label(
+        &json!({"messages": [{"role": "user", "content": prompt}]}),
+        "/v1/chat/completions",
+    );
     let mut response = UsageScanner::new();
     response.feed(br#"{"error":{"message":"upstream exploded"}}"#);
     let account = config.account(&routed.decision, &response, Timing::default(), Some(500));
@@ -51,12 +69,16 @@ fn missing_usage_is_estimated_and_marked() {
     assert_eq!(account.usage.input_tokens, 100);
     let fields: std::collections::HashMap<_, _> = config.log_fields(&account).into_iter().collect();
     assert_eq!(fields["tier_router.usage_source"], "estimated");
-    assert!(!fields.contains_key("tier_router.ttft_ms"), "no first byte, no TTFT");
+    assert!(
+        !fields.contains_key("tier_router.ttft_ms"),
+        "no first byte, no TTFT"
+    );
 }
 
 #[test]
 fn streaming_chat_gets_include_usage() {
-    let body = json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "hi"}]});
+    let body =
+        json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "hi"}]});
     let (_, routed) = route_label(&body, "/v1/chat/completions");
     let sent: serde_json::Value = serde_json::from_slice(&routed.new_body.unwrap()).unwrap();
     assert_eq!(sent["stream_options"], json!({"include_usage": true}));
@@ -67,14 +89,20 @@ fn streaming_chat_gets_include_usage() {
 fn client_stream_options_are_kept_and_completed() {
     let body = r#"{"model":"small-instruct","stream":true,"stream_options":{"x":1},"messages":[]}"#;
     let config = default_config();
-    let head = RequestHead { path: "/v1/chat/completions", task: Some("classify") };
+    let head = RequestHead {
+        path: "/v1/chat/completions",
+        task: Some("classify"),
+        session: None,
+        request_id: None,
+    };
     let routed = config.route(&head, Some(body.as_bytes()));
     assert_eq!(
         String::from_utf8(routed.new_body.unwrap()).unwrap(),
         r#"{"model":"small-instruct","stream":true,"stream_options":{"include_usage":true,"x":1},"messages":[]}"#
     );
     // The client's explicit choice, either way, is left alone.
-    let body = r#"{"model":"small-instruct","stream":true,"stream_options":{"include_usage":false}}"#;
+    let body =
+        r#"{"model":"small-instruct","stream":true,"stream_options":{"include_usage":false}}"#;
     assert_eq!(config.route(&head, Some(body.as_bytes())).new_body, None);
 }
 
@@ -86,7 +114,10 @@ fn only_openai_completion_paths_get_stream_options() {
         let sent: serde_json::Value = serde_json::from_slice(&routed.new_body.unwrap()).unwrap();
         assert!(sent.get("stream_options").is_none(), "{path}");
     }
-    let (_, routed) = route_label(&json!({"model": "m", "stream": false, "messages": []}), "/v1/chat/completions");
+    let (_, routed) = route_label(
+        &json!({"model": "m", "stream": false, "messages": []}),
+        "/v1/chat/completions",
+    );
     let sent: serde_json::Value = serde_json::from_slice(&routed.new_body.unwrap()).unwrap();
     assert!(sent.get("stream_options").is_none());
 }
@@ -97,6 +128,14 @@ fn stream_usage_can_be_turned_off() {
     config["request_stream_usage"] = json!(false);
     let config = common::compile(&config).unwrap();
     let body = br#"{"model":"small","stream":true}"#;
-    let routed = config.route(&RequestHead { path: "/v1/chat/completions", task: Some("classify") }, Some(body));
+    let routed = config.route(
+        &RequestHead {
+            path: "/v1/chat/completions",
+            task: Some("classify"),
+            session: None,
+            request_id: None,
+        },
+        Some(body),
+    );
     assert_eq!(routed.new_body, None);
 }

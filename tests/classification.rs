@@ -12,6 +12,8 @@ use tier_router::{RequestHead, Source};
 const CHAT_PATH: RequestHead<'static> = RequestHead {
     path: "/v1/chat/completions",
     task: None,
+    session: None,
+    request_id: None,
 };
 
 fn decide(body: &[u8]) -> (String, String, Vec<String>) {
@@ -137,7 +139,15 @@ fn explicit_task_order_header_query_path() {
     let body = chat("hello");
     let route = |path: &str, task: Option<&str>| {
         let d = config
-            .route(&RequestHead { path, task }, Some(&body))
+            .route(
+                &RequestHead {
+                    path,
+                    task,
+                    session: None,
+                    request_id: None,
+                },
+                Some(&body),
+            )
             .decision;
         (config.tier_name(&d).to_string(), d.source, d.untrusted_task)
     };
@@ -177,6 +187,8 @@ fn untrusted_task_still_classifies_the_body() {
             &RequestHead {
                 path: "/v1/chat/completions",
                 task: Some("gold-tier"),
+                session: None,
+                request_id: None,
             },
             Some(&body),
         )

@@ -10,6 +10,8 @@ use tier_router::{BodyStatus, RequestHead};
 const HEAD: RequestHead<'static> = RequestHead {
     path: "/v1/chat/completions",
     task: Some("classify"),
+    session: None,
+    request_id: None,
 };
 
 /// The body with the first `"model": <value>` replaced by `"model":"<model>"`.
@@ -81,6 +83,8 @@ fn non_json_and_empty_bodies_pass_untouched_to_the_fallback() {
     let head = RequestHead {
         path: "/v1/chat/completions",
         task: None,
+        session: None,
+        request_id: None,
     };
     for body in [
         &b"not json at all"[..],
@@ -118,6 +122,8 @@ fn model_names_are_escaped() {
         &RequestHead {
             path: "/",
             task: Some("label"),
+            session: None,
+            request_id: None,
         },
         Some(br#"{"model":"x"}"#),
     );

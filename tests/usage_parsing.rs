@@ -20,11 +20,18 @@ fn usage_of(body: &str) -> Option<Usage> {
     let bytes = body.as_bytes();
     let whole = scan_chunks(bytes, &[]).usage().and_then(|u| u.normalize());
     for cut in 0..=bytes.len() {
-        let split = scan_chunks(bytes, &[cut]).usage().and_then(|u| u.normalize());
+        let split = scan_chunks(bytes, &[cut])
+            .usage()
+            .and_then(|u| u.normalize());
         assert_eq!(split, whole, "split at byte {cut}");
     }
     let every_byte: Vec<usize> = (1..bytes.len()).collect();
-    assert_eq!(scan_chunks(bytes, &every_byte).usage().and_then(|u| u.normalize()), whole);
+    assert_eq!(
+        scan_chunks(bytes, &every_byte)
+            .usage()
+            .and_then(|u| u.normalize()),
+        whole
+    );
     whole
 }
 
@@ -40,7 +47,16 @@ fn chat_completion_json_body() {
   }
 }"#;
     let usage = usage_of(body).unwrap();
-    assert_eq!(usage, Usage { input_tokens: 120, cached_input_tokens: 100, cache_creation_tokens: 0, output_tokens: 30, reasoning_tokens: 12 });
+    assert_eq!(
+        usage,
+        Usage {
+            input_tokens: 120,
+            cached_input_tokens: 100,
+            cache_creation_tokens: 0,
+            output_tokens: 30,
+            reasoning_tokens: 12
+        }
+    );
 }
 
 #[test]
@@ -65,7 +81,16 @@ fn anthropic_stream_merges_message_start_and_delta() {
                 data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":15}}\n\n\
                 event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
     let usage = usage_of(body).unwrap();
-    assert_eq!(usage, Usage { input_tokens: 135, cached_input_tokens: 100, cache_creation_tokens: 10, output_tokens: 15, reasoning_tokens: 0 });
+    assert_eq!(
+        usage,
+        Usage {
+            input_tokens: 135,
+            cached_input_tokens: 100,
+            cache_creation_tokens: 10,
+            output_tokens: 15,
+            reasoning_tokens: 0
+        }
+    );
 }
 
 #[test]
@@ -74,12 +99,24 @@ fn responses_api_completed_event() {
                 event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"output\":[{\"content\":[{\"text\":\"ok\"}]}],\
                 \"usage\":{\"input_tokens\":50,\"input_tokens_details\":{\"cached_tokens\":20},\"output_tokens\":70,\"output_tokens_details\":{\"reasoning_tokens\":64},\"total_tokens\":120}}}\n\n";
     let usage = usage_of(body).unwrap();
-    assert_eq!(usage, Usage { input_tokens: 50, cached_input_tokens: 20, cache_creation_tokens: 0, output_tokens: 70, reasoning_tokens: 64 });
+    assert_eq!(
+        usage,
+        Usage {
+            input_tokens: 50,
+            cached_input_tokens: 20,
+            cache_creation_tokens: 0,
+            output_tokens: 70,
+            reasoning_tokens: 64
+        }
+    );
 }
 
 #[test]
 fn no_usage_reported() {
-    assert_eq!(usage_of(r#"{"error":{"message":"rate limited","type":"usage_limit"}}"#), None);
+    assert_eq!(
+        usage_of(r#"{"error":{"message":"rate limited","type":"usage_limit"}}"#),
+        None
+    );
     assert_eq!(usage_of("data: {\"usage\":null}\n\ndata: [DONE]\n\n"), None);
     assert_eq!(usage_of(r#"{"usage": "n/a"}"#), None);
 }
@@ -87,17 +124,32 @@ fn no_usage_reported() {
 #[test]
 fn an_oversized_object_is_dropped_and_scanning_recovers() {
     let filler = "x".repeat(MAX_USAGE_BYTES);
-    let body = format!(r#"{{"usage":{{"junk":"{filler}"}}}}{{"usage":{{"prompt_tokens":3,"completion_tokens":2}}}}"#);
+    let body = format!(
+        r#"{{"usage":{{"junk":"{filler}"}}}}{{"usage":{{"prompt_tokens":3,"completion_tokens":2}}}}"#
+    );
     let mut scanner = UsageScanner::new();
     scanner.feed(body.as_bytes());
-    assert_eq!(scanner.usage().and_then(|u| u.normalize()).map(|u| u.input_tokens), Some(3));
+    assert_eq!(
+        scanner
+            .usage()
+            .and_then(|u| u.normalize())
+            .map(|u| u.input_tokens),
+        Some(3)
+    );
 }
 
 #[test]
 fn estimate_when_nothing_was_reported() {
     let mut stream = UsageScanner::new();
     stream.feed(b"data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n");
-    assert_eq!(estimate(400, &stream), Usage { input_tokens: 100, output_tokens: 2, ..Usage::default() });
+    assert_eq!(
+        estimate(400, &stream),
+        Usage {
+            input_tokens: 100,
+            output_tokens: 2,
+            ..Usage::default()
+        }
+    );
     let mut json = UsageScanner::new();
     json.feed(&[b' '; 41]);
     assert_eq!(estimate(1, &json).output_tokens, 11);

@@ -24,6 +24,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     let head = RequestHead {
         path: &args.path,
         task: args.task.as_deref(),
+        session: None,
+        request_id: None,
     };
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());

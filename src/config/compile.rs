@@ -3,8 +3,12 @@
 
 use std::collections::HashSet;
 
+use super::raw::{PolicyKind, RawPolicyTuning, RawRollout, RawSessions};
 use super::raw::{RawConfig, RawModel, RawSignal, RawTier};
-use super::{Config, ConfigError, Headers, Model, ModelId, Price, Tier, TierId};
+use super::{
+    Config, ConfigError, Headers, Model, ModelId, PolicyTuning, Price, Rollout, Sessions, Tier,
+    TierId, TokenFloor,
+};
 use crate::classify::{Classifier, Cue, Signal, Signals};
 use crate::names::FALLBACK_TIER;
 
@@ -38,6 +42,9 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
     let tasks = compile_tasks(&raw, &tiers)?;
     let paths = compile_paths(&raw, &tiers)?;
     let classifier = compile_classifier(&raw, &tiers)?;
+    let sessions = compile_sessions(&raw.sessions)?;
+    let rollout = compile_rollout(&raw.rollout)?;
+    let tuning = compile_tuning(&raw.policies)?;
     check_positive("max_body_bytes", raw.max_body_bytes)?;
     check_query_param(&raw.task_query_param)?;
     Ok(Config {
@@ -53,6 +60,10 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
         tasks,
         paths,
         classifier,
+        sessions,
+        rollout,
+        tuning,
+        fingerprint: crate::store::fnv1a(json),
     })
 }
 
@@ -78,6 +89,7 @@ fn check_headers(raw: &RawConfig) -> Result<Headers, ConfigError> {
     check_header_name("headers.cluster", &raw.headers.cluster)?;
     check_header_name("headers.response_tier", &raw.headers.response_tier)?;
     check_header_name("headers.response_model", &raw.headers.response_model)?;
+    check_header_name("headers.request_id", &raw.headers.request_id)?;
     if raw.headers.task == raw.headers.cluster {
         return Err(ConfigError::new(
             "headers.cluster",
@@ -90,6 +102,7 @@ fn check_headers(raw: &RawConfig) -> Result<Headers, ConfigError> {
         cluster: h.cluster.clone(),
         response_tier: h.response_tier.clone(),
         response_model: h.response_model.clone(),
+        request_id: h.request_id.clone(),
     })
 }
 
@@ -243,10 +256,19 @@ fn compile_tiers(raw: &[RawTier], models: &[Model]) -> Result<Vec<Tier>, ConfigE
             }
             ids.push(id);
         }
+        let weights = compile_weights(&at, t, &ids, models)?;
+        let token_floor = t.token_floor.map(|f| TokenFloor {
+            min: f.min,
+            add_when_absent: f.add_when_absent,
+        });
         tiers.push(Tier {
             name: t.name.clone(),
             description: t.description.clone(),
             models: ids,
+            policy: t.policy,
+            weights,
+            expected_output_tokens: t.expected_output_tokens,
+            token_floor,
         });
     }
     Ok(tiers)
@@ -459,4 +481,101 @@ fn names_of<'a>(names: impl Iterator<Item = &'a str>) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn compile_weights(
+    at: &str,
+    tier: &RawTier,
+    ids: &[ModelId],
+    models: &[Model],
+) -> Result<Vec<(ModelId, f64)>, ConfigError> {
+    if tier.policy != PolicyKind::Weighted {
+        if !tier.weights.0.is_empty() {
+            return Err(ConfigError::new(
+                format!("{at}.weights"),
+                "weights are only read by `\"policy\": \"weighted\"`; remove them or set that policy",
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    let mut weights = Vec::new();
+    for (name, percent) in tier.weights.iter() {
+        let field = format!("{at}.weights.{name}");
+        let id = find_model(models, name)
+            .filter(|id| ids.contains(id))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    &field,
+                    format!(
+                        "model `{name}` is not one of this tier's `models`; list it there first"
+                    ),
+                )
+            })?;
+        if !percent.is_finite() || *percent < 0.0 {
+            return Err(ConfigError::new(field, "the weight must be a number >= 0"));
+        }
+        weights.push((id, *percent));
+    }
+    if weights.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
+        return Err(ConfigError::new(
+            format!("{at}.weights"),
+            "a weighted tier needs weights that add up to more than 0, e.g. {\"model-a\": 80, \"model-b\": 20}",
+        ));
+    }
+    Ok(weights)
+}
+
+fn compile_sessions(raw: &RawSessions) -> Result<Option<Sessions>, ConfigError> {
+    check_header_name("sessions.header", &raw.header)?;
+    if raw.ttl_seconds == 0 {
+        return Err(ConfigError::new(
+            "sessions.ttl_seconds",
+            "must be greater than 0",
+        ));
+    }
+    if raw.max_sessions < 4 {
+        return Err(ConfigError::new(
+            "sessions.max_sessions",
+            "must be at least 4",
+        ));
+    }
+    Ok(raw.enabled.then(|| Sessions {
+        header: raw.header.clone(),
+        ttl_seconds: raw.ttl_seconds,
+        max_sessions: raw.max_sessions,
+    }))
+}
+
+fn compile_rollout(raw: &RawRollout) -> Result<Rollout, ConfigError> {
+    if !(0.0..=100.0).contains(&raw.canary_percent) {
+        return Err(ConfigError::new(
+            "rollout.canary_percent",
+            format!("{} is not a percentage; use 0 to 100", raw.canary_percent),
+        ));
+    }
+    Ok(Rollout {
+        mode: raw.mode,
+        canary_percent: raw.canary_percent,
+    })
+}
+
+fn compile_tuning(raw: &RawPolicyTuning) -> Result<PolicyTuning, ConfigError> {
+    if !(raw.ttft_alpha > 0.0 && raw.ttft_alpha <= 1.0) {
+        return Err(ConfigError::new(
+            "policies.ttft_alpha",
+            "must be in (0, 1]; 0.2 weighs the newest sample 20%",
+        ));
+    }
+    if !(0.0..=100.0).contains(&raw.explore_percent) {
+        return Err(ConfigError::new(
+            "policies.explore_percent",
+            "must be a percentage from 0 to 100",
+        ));
+    }
+    Ok(PolicyTuning {
+        ttft_alpha: raw.ttft_alpha,
+        ttft_min_samples: raw.ttft_min_samples,
+        explore_percent: raw.explore_percent,
+        unhealthy_seconds: raw.unhealthy_seconds,
+    })
 }

@@ -8,6 +8,7 @@ mod raw;
 
 pub use error::ConfigError;
 pub use ordered_map::OrderedMap;
+pub use raw::{PolicyKind, RolloutMode};
 
 use crate::classify::Classifier;
 
@@ -35,6 +36,39 @@ pub struct Config {
     /// Path prefix -> tier, longest prefix first.
     pub paths: Vec<(String, TierId)>,
     pub classifier: Classifier,
+    /// `None` when session pinning is off.
+    pub sessions: Option<Sessions>,
+    pub rollout: Rollout,
+    pub tuning: PolicyTuning,
+    /// A hash of the configuration text: state kept under another config is ignored.
+    pub fingerprint: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    pub header: String,
+    pub ttl_seconds: u64,
+    pub max_sessions: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Rollout {
+    pub mode: RolloutMode,
+    pub canary_percent: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyTuning {
+    pub ttft_alpha: f64,
+    pub ttft_min_samples: u32,
+    pub explore_percent: f64,
+    pub unhealthy_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenFloor {
+    pub min: u64,
+    pub add_when_absent: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +77,7 @@ pub struct Headers {
     pub cluster: String,
     pub response_tier: String,
     pub response_model: String,
+    pub request_id: String,
 }
 
 #[derive(Debug, Clone)]
@@ -64,8 +99,13 @@ pub struct Price {
 pub struct Tier {
     pub name: String,
     pub description: String,
-    /// Candidates in the order written; the first one serves.
+    /// Candidates in the order written.
     pub models: Vec<ModelId>,
+    pub policy: PolicyKind,
+    /// `weighted`: (model, percent), in `models` order.
+    pub weights: Vec<(ModelId, f64)>,
+    pub expected_output_tokens: u64,
+    pub token_floor: Option<TokenFloor>,
 }
 
 impl Config {

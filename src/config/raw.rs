@@ -33,6 +33,94 @@ pub struct RawConfig {
     pub paths: OrderedMap<String>,
     #[serde(default)]
     pub classifier: RawClassifier,
+    #[serde(default)]
+    pub sessions: RawSessions,
+    #[serde(default)]
+    pub rollout: RawRollout,
+    #[serde(default)]
+    pub policies: RawPolicyTuning,
+}
+
+/// Session pinning: later turns of a session keep the tier and model of its first decision.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSessions {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default = "default_session_header")]
+    pub header: String,
+    #[serde(default = "default_session_ttl")]
+    pub ttl_seconds: u64,
+    #[serde(default = "default_max_sessions")]
+    pub max_sessions: usize,
+}
+
+impl Default for RawSessions {
+    fn default() -> Self {
+        RawSessions {
+            enabled: false,
+            header: default_session_header(),
+            ttl_seconds: default_session_ttl(),
+            max_sessions: default_max_sessions(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutMode {
+    /// Route every request (subject to `canary_percent`).
+    Route,
+    /// Decide, log and meter, but forward every request unchanged.
+    Shadow,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollout {
+    #[serde(default = "default_mode")]
+    pub mode: RolloutMode,
+    /// Share of sessions (requests without a session) that are routed; the rest are shadowed.
+    #[serde(default = "default_canary_percent")]
+    pub canary_percent: f64,
+}
+
+impl Default for RawRollout {
+    fn default() -> Self {
+        RawRollout {
+            mode: default_mode(),
+            canary_percent: default_canary_percent(),
+        }
+    }
+}
+
+/// Tuning shared by the tier policies.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicyTuning {
+    /// Weight of the newest sample in the TTFT moving average.
+    #[serde(default = "default_ttft_alpha")]
+    pub ttft_alpha: f64,
+    /// Samples a model needs before `fastest_ttft` trusts its average.
+    #[serde(default = "default_ttft_min_samples")]
+    pub ttft_min_samples: u32,
+    /// Share of `fastest_ttft` requests sent to an under-sampled model so it can be learned.
+    #[serde(default = "default_explore_percent")]
+    pub explore_percent: f64,
+    /// How long a model that answered 429 or 5xx is skipped by `priority`.
+    #[serde(default = "default_unhealthy_seconds")]
+    pub unhealthy_seconds: u64,
+}
+
+impl Default for RawPolicyTuning {
+    fn default() -> Self {
+        RawPolicyTuning {
+            ttft_alpha: default_ttft_alpha(),
+            ttft_min_samples: default_ttft_min_samples(),
+            explore_percent: default_explore_percent(),
+            unhealthy_seconds: default_unhealthy_seconds(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +134,9 @@ pub struct RawHeaders {
     pub response_tier: String,
     #[serde(default = "default_response_model_header")]
     pub response_model: String,
+    /// Read to hash requests without a session (weighted, exploration, canary).
+    #[serde(default = "default_request_id_header")]
+    pub request_id: String,
 }
 
 impl Default for RawHeaders {
@@ -55,6 +146,7 @@ impl Default for RawHeaders {
             cluster: default_cluster_header(),
             response_tier: default_response_tier_header(),
             response_model: default_response_model_header(),
+            request_id: default_request_id_header(),
         }
     }
 }
@@ -88,6 +180,41 @@ pub struct RawTier {
     /// Cue phrase -> weight.
     #[serde(default)]
     pub cues: OrderedMap<f64>,
+    /// How the tier picks among its models.
+    #[serde(default = "default_policy")]
+    pub policy: PolicyKind,
+    /// `weighted`: model -> percent.
+    #[serde(default)]
+    pub weights: OrderedMap<f64>,
+    /// `cheapest`: completion tokens assumed when the request sets no cap.
+    #[serde(default = "default_expected_output_tokens")]
+    pub expected_output_tokens: u64,
+    /// Completion-token floor for reasoning models, which spend tokens before they answer.
+    #[serde(default)]
+    pub token_floor: Option<RawTokenFloor>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyKind {
+    /// The first healthy model in the listed order.
+    Priority,
+    /// The lowest expected cost for this request's size.
+    Cheapest,
+    /// The lowest moving-average TTFT, learned from live traffic.
+    FastestTtft,
+    /// Percentages from `weights`.
+    Weighted,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTokenFloor {
+    /// Raise the client's completion-token cap to at least this.
+    pub min: u64,
+    /// Also set the cap when the client sent none.
+    #[serde(default)]
+    pub add_when_absent: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,4 +298,40 @@ fn default_min_score() -> f64 {
 }
 fn default_min_margin() -> f64 {
     1.0
+}
+fn default_request_id_header() -> String {
+    "x-request-id".to_string()
+}
+fn default_session_header() -> String {
+    names::DEFAULT_SESSION_HEADER.to_string()
+}
+fn default_session_ttl() -> u64 {
+    30 * 60
+}
+fn default_max_sessions() -> usize {
+    100_000
+}
+fn default_mode() -> RolloutMode {
+    RolloutMode::Route
+}
+fn default_canary_percent() -> f64 {
+    100.0
+}
+fn default_ttft_alpha() -> f64 {
+    0.2
+}
+fn default_ttft_min_samples() -> u32 {
+    5
+}
+fn default_explore_percent() -> f64 {
+    10.0
+}
+fn default_unhealthy_seconds() -> u64 {
+    30
+}
+fn default_policy() -> PolicyKind {
+    PolicyKind::Priority
+}
+fn default_expected_output_tokens() -> u64 {
+    256
 }

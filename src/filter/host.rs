@@ -14,6 +14,8 @@ pub struct HostError(pub u32);
 
 const OK: u32 = 0;
 const NOT_FOUND: u32 = 1;
+/// The value changed since it was read (compare-and-swap failed).
+pub const CAS_MISMATCH: u32 = 8;
 
 #[derive(Debug, Clone, Copy)]
 #[repr(u32)]
@@ -92,6 +94,20 @@ extern "C" {
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
     fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
+    fn proxy_get_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+        return_cas: *mut u32,
+    ) -> u32;
+    fn proxy_set_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+        cas: u32,
+    ) -> u32;
 }
 
 fn check(status: u32) -> Result<(), HostError> {
@@ -230,4 +246,28 @@ pub fn now_ns() -> Result<u64, HostError> {
     // SAFETY: the host writes one u64.
     check(unsafe { proxy_get_current_time_nanoseconds(&mut now) })?;
     Ok(now)
+}
+
+/// A shared-data value and its CAS token; `None` when absent.
+pub fn shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, HostError> {
+    let mut data = null_mut();
+    let mut size = 0;
+    let mut cas = 0;
+    // SAFETY: the host writes a pointer/length pair it allocated, or nothing, and one u32.
+    let status =
+        unsafe { proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut size, &mut cas) };
+    match status {
+        // SAFETY: on OK, data/size come from the host allocation.
+        OK => Ok(Some((unsafe { take_host_bytes(data, size) }, cas))),
+        NOT_FOUND => Ok(None),
+        other => Err(HostError(other)),
+    }
+}
+
+/// Sets a shared-data value; `cas` 0 writes unconditionally.
+pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), HostError> {
+    // SAFETY: pointers and lengths describe live slices.
+    check(unsafe {
+        proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
+    })
 }

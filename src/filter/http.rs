@@ -10,14 +10,17 @@ use proxy_wasm::types::Action;
 
 use super::host::{self, BufferType, MapType};
 use super::root::Shared;
+use super::store::HostStore;
 use crate::account::Timing;
 use crate::usage::UsageScanner;
-use crate::{BodyStatus, Config, Decision, RequestHead, Routed};
+use crate::{BodyStatus, Config, Decision, Env, RequestHead, Routed, Side};
 
 pub struct RouterHttp {
     shared: Option<Rc<Shared>>,
     path: String,
     task: Option<String>,
+    session: Option<String>,
+    request_id: Option<String>,
     has_content_length: bool,
     /// Set once the request is routed; later request callbacks pass everything through.
     decision: Option<Decision>,
@@ -33,6 +36,8 @@ impl RouterHttp {
             shared,
             path: String::new(),
             task: None,
+            session: None,
+            request_id: None,
             has_content_length: false,
             decision: None,
             timing: Timing::default(),
@@ -43,7 +48,19 @@ impl RouterHttp {
     }
 
     fn head(&self) -> RequestHead<'_> {
-        RequestHead { path: &self.path, task: self.task.as_deref() }
+        RequestHead {
+            path: &self.path,
+            task: self.task.as_deref(),
+            session: self.session.as_deref(),
+            request_id: self.request_id.as_deref(),
+        }
+    }
+
+    fn env(&self) -> Env<'static> {
+        Env {
+            store: &HostStore,
+            now_ns: self.timing.start_ns,
+        }
     }
 
     /// Reads what the decision needs from the request headers; removes any client-sent
@@ -53,7 +70,13 @@ impl RouterHttp {
         warn_on_err("remove the client's cluster header", removed);
         self.path = request_header(":path").unwrap_or_default();
         self.task = request_header(&config.headers.task);
-        let content_length = request_header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
+        self.session = config
+            .sessions
+            .as_ref()
+            .and_then(|s| request_header(&s.header));
+        self.request_id = request_header(&config.headers.request_id);
+        let content_length =
+            request_header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
         self.has_content_length = content_length.is_some();
         content_length
     }
@@ -65,9 +88,17 @@ impl RouterHttp {
         if let Some(new_body) = &routed.new_body {
             self.replace_body(body_size, new_body);
         }
-        let cluster = host::set_header(MapType::RequestHeaders, &config.headers.cluster, &model.cluster);
-        warn_on_err("set the cluster header", cluster);
-        // Newer Envoy ABIs no longer re-pick the route when a header changes.
+        // A shadowed request keeps the route it would have taken without the router.
+        if decision.side == Side::Routed {
+            let cluster = host::set_header(
+                MapType::RequestHeaders,
+                &config.headers.cluster,
+                &model.cluster,
+            );
+            warn_on_err("set the cluster header", cluster);
+        }
+        // The client's cluster header was removed in any case; newer Envoy ABIs no longer
+        // re-pick the route when a header changes.
         if let Err(e) = host::call_foreign("clear_route_cache") {
             log::debug!("clear_route_cache unavailable: host status {}", e.0);
         }
@@ -88,13 +119,19 @@ impl RouterHttp {
 
     fn replace_body(&self, old_size: usize, new_body: &[u8]) {
         if let Err(e) = host::set_buffer(BufferType::RequestBody, 0, old_size, new_body) {
-            log::warn!("cannot rewrite the request body, sending it unchanged: host status {}", e.0);
+            log::warn!(
+                "cannot rewrite the request body, sending it unchanged: host status {}",
+                e.0
+            );
             return;
         }
         // Envoy does not fix content-length after a body change; a stale one truncates the JSON.
         if self.has_content_length {
             let length = new_body.len().to_string();
-            warn_on_err("update content-length", host::set_header(MapType::RequestHeaders, "content-length", &length));
+            warn_on_err(
+                "update content-length",
+                host::set_header(MapType::RequestHeaders, "content-length", &length),
+            );
         }
     }
 
@@ -102,13 +139,15 @@ impl RouterHttp {
         if status == BodyStatus::Skipped {
             shared.metrics.body_not_read();
         }
-        let routed = shared.config.route_head(&self.head(), status);
+        let routed = shared.config.route_head(&self.head(), status, &self.env());
         self.apply(shared, routed, 0);
     }
 
     /// Accounts once, when the response ends (or the stream is torn down first).
     fn account(&mut self) {
-        let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else { return };
+        let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
+            return;
+        };
         if self.accounted {
             return;
         }
@@ -116,21 +155,47 @@ impl RouterHttp {
         if self.timing.end_ns.is_none() {
             self.timing.end_ns = now_ns();
         }
-        let account = shared.config.account(decision, &self.usage, self.timing, self.upstream_status);
+        let account =
+            shared
+                .config
+                .account(decision, &self.usage, self.timing, self.upstream_status);
         for (key, value) in shared.config.log_fields(&account) {
             set_state(key, &value);
         }
         shared.metrics.accounted(decision, &account);
     }
 
-    fn add_decision_headers(&self, config: &Config, decision: &Decision) {
-        if !config.decision_headers {
+    /// Feeds `fastest_ttft`: every VM learns from every response of a model it routed to.
+    fn learn_ttft(&self) {
+        let (Some(shared), Some(decision)) = (&self.shared, &self.decision) else {
+            return;
+        };
+        if decision.side != Side::Routed || self.upstream_status.is_some_and(|s| s >= 400) {
             return;
         }
-        let tier = host::set_header(MapType::ResponseHeaders, &config.headers.response_tier, config.tier_name(decision));
+        if let Some(ttft_ms) = self.timing.ttft_ms() {
+            shared
+                .config
+                .record_ttft(decision.model, ttft_ms, &HostStore);
+        }
+    }
+
+    fn add_decision_headers(&self, config: &Config, decision: &Decision) {
+        if !config.decision_headers || decision.side == Side::Shadow {
+            return;
+        }
+        let tier = host::set_header(
+            MapType::ResponseHeaders,
+            &config.headers.response_tier,
+            config.tier_name(decision),
+        );
         warn_on_err("set the tier response header", tier);
         let model = &config.model(decision.model).name;
-        let model = host::set_header(MapType::ResponseHeaders, &config.headers.response_model, model);
+        let model = host::set_header(
+            MapType::ResponseHeaders,
+            &config.headers.response_model,
+            model,
+        );
         warn_on_err("set the model response header", model);
     }
 }
@@ -139,17 +204,28 @@ impl Context for RouterHttp {}
 
 impl HttpContext for RouterHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let Some(shared) = self.shared.clone() else { return Action::Continue };
+        let Some(shared) = self.shared.clone() else {
+            return Action::Continue;
+        };
         self.timing.start_ns = now_ns().unwrap_or(0);
         let content_length = self.read_headers(&shared.config);
         if end_of_stream {
-            let routed = shared.config.route_head(&self.head(), BodyStatus::Absent);
+            let routed = shared
+                .config
+                .route_head(&self.head(), BodyStatus::Absent, &self.env());
             self.apply(&shared, routed, 0);
             return Action::Continue;
         }
         let too_large = content_length.is_some_and(|n| n > shared.config.max_body_bytes);
         if too_large || !is_json_content_type(request_header("content-type").as_deref()) {
-            self.skip_body(&shared, if too_large { BodyStatus::Skipped } else { BodyStatus::NotJson });
+            self.skip_body(
+                &shared,
+                if too_large {
+                    BodyStatus::Skipped
+                } else {
+                    BodyStatus::NotJson
+                },
+            );
             return Action::Continue;
         }
         // Hold the headers until the body is complete: the cluster header depends on it.
@@ -157,7 +233,9 @@ impl HttpContext for RouterHttp {
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        let Some(shared) = self.shared.clone() else { return Action::Continue };
+        let Some(shared) = self.shared.clone() else {
+            return Action::Continue;
+        };
         if self.decision.is_some() {
             return Action::Continue;
         }
@@ -170,7 +248,9 @@ impl HttpContext for RouterHttp {
         }
         match host::buffer(BufferType::RequestBody, 0, body_size) {
             Ok(body) => {
-                let routed = shared.config.route(&self.head(), Some(&body));
+                let routed = shared
+                    .config
+                    .route_in(&self.head(), Some(&body), &self.env());
                 self.apply(&shared, routed, body_size);
             }
             Err(e) => {
@@ -198,6 +278,14 @@ impl HttpContext for RouterHttp {
         };
         self.upstream_status = response_header(":status").and_then(|s| s.parse().ok());
         self.add_decision_headers(&shared.config, decision);
+        // `priority` skips a model that is shedding load or failing.
+        if decision.side == Side::Routed
+            && self.upstream_status.is_some_and(|s| s == 429 || s >= 500)
+        {
+            shared
+                .config
+                .mark_unhealthy(decision.model, now_ns().unwrap_or(0), &HostStore);
+        }
         if end_of_stream {
             self.account();
         }
@@ -211,6 +299,7 @@ impl HttpContext for RouterHttp {
         if body_size > 0 {
             if self.timing.first_byte_ns.is_none() {
                 self.timing.first_byte_ns = now_ns();
+                self.learn_ttft();
             }
             // Each callback sees only the chunk that has not been passed on yet.
             match host::buffer(BufferType::ResponseBody, 0, body_size) {
@@ -236,7 +325,9 @@ fn is_json_content_type(content_type: Option<&str>) -> bool {
 }
 
 fn now_ns() -> Option<u64> {
-    host::now_ns().map_err(|e| log::debug!("no clock: host status {}", e.0)).ok()
+    host::now_ns()
+        .map_err(|e| log::debug!("no clock: host status {}", e.0))
+        .ok()
 }
 
 fn request_header(name: &str) -> Option<String> {

@@ -10,7 +10,14 @@ use crate::config::{Config, ModelId};
 use crate::decide::{Decision, Source};
 use crate::names::{metric, FALLBACK_TIER};
 
-const SOURCES: [Source; 5] = [Source::Header, Source::Query, Source::Path, Source::Classifier, Source::Fallback];
+const SOURCES: [Source; 6] = [
+    Source::Header,
+    Source::Query,
+    Source::Path,
+    Source::Session,
+    Source::Classifier,
+    Source::Fallback,
+];
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -42,8 +49,12 @@ impl Metrics {
             body_not_read: define(MetricType::Counter, &metric::plain(metric::BODY_NOT_READ)),
             ..Metrics::default()
         };
-        let mut tiers: Vec<(Option<usize>, &str, Vec<ModelId>)> =
-            config.tiers.iter().enumerate().map(|(i, t)| (Some(i), t.name.as_str(), t.models.clone())).collect();
+        let mut tiers: Vec<(Option<usize>, &str, Vec<ModelId>)> = config
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (Some(i), t.name.as_str(), t.models.clone()))
+            .collect();
         tiers.push((None, FALLBACK_TIER, vec![config.fallback_model]));
         for (tier, tier_name, models) in &tiers {
             for model in models {
@@ -51,8 +62,11 @@ impl Metrics {
                 metrics.pairs.insert((*tier, *model), pair);
             }
             for source in SOURCES {
-                let name = metric::labelled(metric::DECISIONS, Some(source.as_str()), tier_name, None);
-                metrics.decisions.insert((source.as_str(), *tier), define(MetricType::Counter, &name));
+                let name =
+                    metric::labelled(metric::DECISIONS, Some(source.as_str()), tier_name, None);
+                metrics
+                    .decisions
+                    .insert((source.as_str(), *tier), define(MetricType::Counter, &name));
             }
         }
         metrics
@@ -61,7 +75,13 @@ impl Metrics {
     /// Counts a routed request (at decision time).
     pub fn decided(&self, decision: &Decision) {
         let tier = decision.tier.map(|t| t.0);
-        increment(self.decisions.get(&(decision.source.as_str(), tier)).copied().flatten(), 1);
+        increment(
+            self.decisions
+                .get(&(decision.source.as_str(), tier))
+                .copied()
+                .flatten(),
+            1,
+        );
         if let Some(pair) = self.pairs.get(&(tier, decision.model)) {
             increment(pair.requests, 1);
         }
@@ -79,7 +99,12 @@ impl Metrics {
 
     /// Counts tokens, cost and timing of a finished response.
     pub fn accounted(&self, decision: &Decision, account: &Account) {
-        let Some(pair) = self.pairs.get(&(decision.tier.map(|t| t.0), decision.model)) else { return };
+        let Some(pair) = self
+            .pairs
+            .get(&(decision.tier.map(|t| t.0), decision.model))
+        else {
+            return;
+        };
         increment(pair.input_tokens, account.usage.input_tokens);
         increment(pair.output_tokens, account.usage.output_tokens);
         increment(pair.cost, account.cost_micro_usd.unwrap_or(0));
@@ -95,8 +120,18 @@ impl Metrics {
 
 impl PairMetrics {
     fn define(tier: &str, model: &str) -> PairMetrics {
-        let counter = |m| define(MetricType::Counter, &metric::labelled(m, None, tier, Some(model)));
-        let histogram = |m| define(MetricType::Histogram, &metric::labelled(m, None, tier, Some(model)));
+        let counter = |m| {
+            define(
+                MetricType::Counter,
+                &metric::labelled(m, None, tier, Some(model)),
+            )
+        };
+        let histogram = |m| {
+            define(
+                MetricType::Histogram,
+                &metric::labelled(m, None, tier, Some(model)),
+            )
+        };
         PairMetrics {
             requests: counter(metric::REQUESTS),
             input_tokens: counter(metric::INPUT_TOKENS),
@@ -111,11 +146,15 @@ impl PairMetrics {
 
 /// Metrics are telemetry: a failure to define one is logged and the metric is skipped.
 fn define(kind: MetricType, name: &str) -> Option<u32> {
-    host::define_metric(kind, name).map_err(|e| log::warn!("cannot define metric {name}: host status {}", e.0)).ok()
+    host::define_metric(kind, name)
+        .map_err(|e| log::warn!("cannot define metric {name}: host status {}", e.0))
+        .ok()
 }
 
 fn increment(id: Option<u32>, by: u64) {
-    let (Some(id), Ok(by)) = (id, i64::try_from(by)) else { return };
+    let (Some(id), Ok(by)) = (id, i64::try_from(by)) else {
+        return;
+    };
     if by == 0 {
         return;
     }

@@ -7,6 +7,7 @@ mod http;
 mod logger;
 mod metrics;
 mod root;
+mod store;
 
 proxy_wasm::main! {{
     logger::init(log::LevelFilter::Info);

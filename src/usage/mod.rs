@@ -73,13 +73,22 @@ impl RawUsage {
         take(&mut self.prompt_tokens, later.prompt_tokens);
         take(&mut self.completion_tokens, later.completion_tokens);
         take(&mut self.prompt_tokens_details, later.prompt_tokens_details);
-        take(&mut self.completion_tokens_details, later.completion_tokens_details);
+        take(
+            &mut self.completion_tokens_details,
+            later.completion_tokens_details,
+        );
         take(&mut self.input_tokens, later.input_tokens);
         take(&mut self.output_tokens, later.output_tokens);
         take(&mut self.input_tokens_details, later.input_tokens_details);
         take(&mut self.output_tokens_details, later.output_tokens_details);
-        take(&mut self.cache_read_input_tokens, later.cache_read_input_tokens);
-        take(&mut self.cache_creation_input_tokens, later.cache_creation_input_tokens);
+        take(
+            &mut self.cache_read_input_tokens,
+            later.cache_read_input_tokens,
+        );
+        take(
+            &mut self.cache_creation_input_tokens,
+            later.cache_creation_input_tokens,
+        );
     }
 
     /// Normalised usage, or `None` when no token count was reported.
@@ -123,7 +132,11 @@ pub const BYTES_PER_TOKEN: u64 = 4;
 /// bytes / 4; output is one token per SSE event for streams (servers send about one token
 /// per event) and the response body's bytes / 4 otherwise (which over-counts JSON framing).
 pub fn estimate(prompt_bytes: u64, response: &UsageScanner) -> Usage {
-    let output = if response.events > 0 { response.events } else { response.bytes.div_ceil(BYTES_PER_TOKEN) };
+    let output = if response.events > 0 {
+        response.events
+    } else {
+        response.bytes.div_ceil(BYTES_PER_TOKEN)
+    };
     Usage {
         input_tokens: prompt_bytes.div_ceil(BYTES_PER_TOKEN),
         output_tokens: output,

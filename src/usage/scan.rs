@@ -111,7 +111,11 @@ impl UsageScanner {
             _ => 0,
         };
         if KEY.get(matched) == Some(&b) {
-            return if matched + 1 == KEY.len() { State::Colon } else { State::KeyMatched(matched + 1) };
+            return if matched + 1 == KEY.len() {
+                State::Colon
+            } else {
+                State::KeyMatched(matched + 1)
+            };
         }
         // The key starts with its only quote, so a mismatch can only restart at this byte.
         if b == b'"' {
