@@ -119,7 +119,7 @@ fn duplicate_json_keys_are_rejected() {
         r#""tasks":{"classify":"label","classify":"analysis"}"#,
     );
     let err = tier_router::Config::from_json(text.as_bytes()).unwrap_err();
-    assert_eq!(err.field, "tasks");
+    assert_eq!(err.field, "tasks.classify");
     assert!(
         err.message.contains("duplicate key `classify`"),
         "{}",

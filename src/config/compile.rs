@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use super::json_path;
 use super::raw::{PolicyKind, RawPolicyTuning, RawRollout, RawSessions};
 use super::raw::{RawConfig, RawModel, RawSignal, RawTier};
 use super::{
@@ -74,14 +75,17 @@ fn parse(json: &[u8]) -> Result<RawConfig, ConfigError> {
             "the configuration is empty; pass the JSON config (see envoy/tier-router.json)",
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
-        ConfigError::new(field, e.into_inner().to_string())
-    })?;
-    de.end()
-        .map_err(|e| ConfigError::new("", format!("trailing data after the JSON object: {e}")))?;
-    Ok(raw)
+    serde_json::from_slice(json).map_err(|e| {
+        // serde_json knows the line and column; the scanner turns them into a field path.
+        let offset = json_path::offset_of(json, e.line(), e.column());
+        let message = e.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        ConfigError::new(json_path::path_at(json, offset), message)
+    })
 }
 
 fn check_headers(raw: &RawConfig) -> Result<Headers, ConfigError> {

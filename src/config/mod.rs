@@ -3,6 +3,7 @@
 
 mod compile;
 mod error;
+mod json_path;
 mod ordered_map;
 mod raw;
 
