@@ -1,11 +1,15 @@
 //! Cue phrases of every tier in one aho-corasick automaton, matched case-insensitively and
 //! only on word boundaries ("tag" must not match "stage").
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, BuildError, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{BuildError, Input, MatchKind};
 
 #[derive(Debug)]
 pub struct CueAutomaton {
-    automaton: Option<AhoCorasick>,
+    /// A DFA only (not the `AhoCorasick` wrapper, which links every automaton kind): the
+    /// fastest search, and the smallest module.
+    automaton: Option<DFA>,
     cue_count: usize,
 }
 
@@ -15,10 +19,7 @@ impl CueAutomaton {
     pub fn new(phrases: &[&str]) -> Result<CueAutomaton, BuildError> {
         let mut patterns: Vec<&str> = phrases.to_vec();
         patterns.push("```");
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)?;
+        let automaton = DFA::builder().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&patterns)?;
         Ok(CueAutomaton {
             automaton: Some(automaton),
             cue_count: phrases.len(),
@@ -35,7 +36,9 @@ impl CueAutomaton {
         let Some(automaton) = &self.automaton else {
             return;
         };
-        for m in automaton.find_overlapping_iter(text) {
+        // Standard match semantics and an unanchored input: the overlapping search cannot fail.
+        let Ok(matches) = automaton.try_find_overlapping_iter(Input::new(text)) else { return };
+        for m in matches {
             let id = m.pattern().as_usize();
             if id == self.cue_count || on_word_boundaries(text, m.start(), m.end()) {
                 hit(id);
