@@ -1,0 +1,19 @@
+# Entry points; the scripts hold the logic (and install what is missing).
+.PHONY: demo test wasm cli envoy-config
+
+demo:
+	bash scripts/demo.sh
+
+test:
+	bash scripts/test.sh
+
+wasm:
+	rustup target add wasm32-wasip1
+	cargo build --release --target wasm32-wasip1 --lib
+
+cli:
+	cargo build --release --bin tier-router
+
+# Re-render envoy/envoy.yaml after editing envoy/tier-router.json or the template.
+envoy-config:
+	python3 envoy/render.py

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""A mock LLM server (OpenAI and Anthropic shapes) that records what it receives.
+
+Tests run it in-process to see exactly which upstream got a request and with which bytes;
+the demo runs it as a CLI:  python3 scripts/mock_upstream.py small-instruct:18001 ...
+Every response carries `x-mock-upstream: <name>`. Standard library only.
+"""
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mock_shapes  # noqa: E402  (sibling module; the path line above makes it importable)
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "envoy" / "tier-router.json"
+
+# Path suffix -> JSON body builder, and the SSE framing when the client streams (None: the
+# mock answers streamed requests with one JSON body). Longest suffix first.
+ENDPOINTS = (
+    ("/chat/completions", mock_shapes.chat_completion, "chat"),
+    ("/completions", mock_shapes.completion, None),
+    ("/responses", mock_shapes.response, None),
+    ("/messages", mock_shapes.message, "anthropic"),
+)
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: dict  # names lowercased
+    body: bytes
+
+
+class MockUpstream:
+    """One mock model server on its own thread. `port=0` lets the OS pick (see `.port`)."""
+
+    def __init__(self, name, port=0, delay_s=0.0, host="127.0.0.1", log=False):
+        self.name = name
+        self.host = host
+        self.port = port
+        self.delay_s = delay_s
+        self.log = log
+        self._received = []
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+
+    def start(self):
+        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._server.daemon_threads = True
+        self._server.upstream = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"mock-{self.name}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    @property
+    def requests(self):
+        """A snapshot of the requests received so far."""
+        with self._lock:
+            return list(self._received)
+
+    def record(self, request):
+        with self._lock:
+            self._received.append(request)
+
+    def clear(self):
+        with self._lock:
+            self._received.clear()
+
+    def find(self, request_id):
+        """The request carrying `x-request-id: request_id`, or None."""
+        for request in self.requests:
+            if request.headers.get("x-request-id") == request_id:
+                return request
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # Keep-alive with Envoy; streamed answers use chunked transfer encoding.
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def upstream(self):
+        return self.server.upstream
+
+    def handle_any(self):
+        body = self.read_body()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.upstream.record(ReceivedRequest(self.command, self.path, headers, body))
+        if self.upstream.delay_s:
+            time.sleep(self.upstream.delay_s)
+        if self.command == "GET":
+            return self.send_json(mock_shapes.model_list(self.upstream.name))
+        request = parse_json_object(body)
+        if request is None:
+            return self.send_json({"echo": True, "upstream": self.upstream.name})
+        self.answer(request)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+    def answer(self, request):
+        path = self.path.split("?", 1)[0]
+        for suffix, build, stream_kind in ENDPOINTS:
+            if path.endswith(suffix):
+                if request.get("stream") is True and stream_kind:
+                    return self.send_stream(stream_kind, request)
+                return self.send_json(build(self.upstream.name, request))
+        self.send_json({"echo": True, "upstream": self.upstream.name})
+
+    def read_body(self):
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            return self.read_chunked()
+        length = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def read_chunked(self):
+        body = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                # Skip trailers up to the blank line that ends the message.
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return bytes(body)
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
+    def send_json(self, payload, status=200):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("x-mock-upstream", self.upstream.name)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_stream(self, kind, request):
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("x-mock-upstream", self.upstream.name)
+        self.end_headers()
+        for event in sse_events(kind, self.upstream.name, request):
+            self.write_chunk(event.encode())
+        self.write_chunk(b"")
+
+    def write_chunk(self, data):
+        # An empty chunk ends the chunked body.
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def log_message(self, format, *args):
+        if self.upstream.log:
+            sys.stderr.write(f"[{self.upstream.name}] {format % args}\n")
+
+
+def sse_events(kind, name, request):
+    """The text of each SSE event, in the framing each API uses."""
+    if kind == "anthropic":
+        return [
+            f"event: {event}\ndata: {json.dumps(data)}\n\n"
+            for event, data in mock_shapes.message_events(name, request)
+        ]
+    events = [
+        f"data: {json.dumps(chunk)}\n\n"
+        for chunk in mock_shapes.chat_completion_events(name, request)
+    ]
+    return events + ["data: [DONE]\n\n"]
+
+
+def parse_json_object(body):
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Run mock LLM upstreams until SIGINT/SIGTERM.")
+    p.add_argument(
+        "upstreams",
+        nargs="*",
+        metavar="NAME:PORT",
+        help="e.g. small-instruct:18001 (default: every model in --config from --base-port)",
+    )
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="tier-router JSON config")
+    p.add_argument("--base-port", type=int, default=18001, help="port of the config's first model")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds before the first byte")
+    p.add_argument("--quiet", action="store_true", help="do not log each request")
+    return p.parse_args(argv)
+
+
+def upstream_specs(args):
+    """(name, port) pairs: from the command line, else the config's models in order, the
+    same ports envoy/render.py gives their clusters by default."""
+    if args.upstreams:
+        return [(name, int(port)) for name, _, port in (s.rpartition(":") for s in args.upstreams)]
+    models = json.loads(args.config.read_text(encoding="utf-8"))["models"]
+    return [(m["name"], args.base_port + i) for i, m in enumerate(models)]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    servers = [
+        MockUpstream(name, port, args.delay, args.host, log=not args.quiet)
+        for name, port in upstream_specs(args)
+    ]
+    for server in servers:
+        server.start()
+        print(f"mock upstream {server.name} on {server.host}:{server.port}", flush=True)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    while not stopping.wait(0.5):
+        pass
+    for server in servers:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

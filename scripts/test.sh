@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make test`: every check CI runs, in order, stopping at the first failure.
+# Rust: fmt, clippy (native and wasm32), unit tests, release builds. Envoy: the committed
+# config is fresh and valid. End to end: pytest against a real Envoy running the filter.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$REPO_ROOT"
+
+ensure_wasm_target
+ensure_venv openai pytest pyyaml prometheus_client
+ENVOY_BIN="$(envoy_bin)"
+export ENVOY_BIN
+
+log "cargo fmt --check"
+cargo fmt --check
+log "cargo clippy (native)"
+cargo clippy --all-targets -- -D warnings
+log "cargo clippy (wasm32-wasip1)"
+cargo clippy --release --target wasm32-wasip1 --lib -- -D warnings
+log "cargo test"
+cargo test
+build_wasm
+log "building the CLI"
+cargo build --release --bin tier-router
+
+log "envoy/envoy.yaml is up to date"
+python3 envoy/render.py --check
+log "envoy --mode validate ($("$ENVOY_BIN" --version | grep -o 'version: [^ ]*'))"
+"$ENVOY_BIN" --mode validate -c envoy/envoy.yaml -l warning
+
+log "end-to-end tests"
+"$VENV/bin/python" -m pytest tests/e2e -q

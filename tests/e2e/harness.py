@@ -1,0 +1,264 @@
+"""Runs a real Envoy with the tier-router wasm in front of in-process mock upstreams.
+
+conftest.py builds one `Stack` per test session; tests call `stack.call(...)` and read
+which mock got the request, with which bytes, and what the access log says about it.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Every request here goes to 127.0.0.1; a proxy from the environment must not intercept it
+# (urllib and the openai SDK's httpx both read these).
+for _name in ("NO_PROXY", "no_proxy"):
+    os.environ[_name] = ",".join(filter(None, ["127.0.0.1,localhost", os.environ.get(_name)]))
+sys.path[:0] = [str(REPO_ROOT / "scripts"), str(REPO_ROOT / "envoy")]
+
+import render  # noqa: E402  (envoy/render.py)
+from mock_upstream import MockUpstream  # noqa: E402  (scripts/mock_upstream.py)
+
+WASM_PATH = REPO_ROOT / "target" / "wasm32-wasip1" / "release" / "tier_router.wasm"
+FILTER_CONFIG = json.loads(render.CONFIG_PATH.read_text(encoding="utf-8"))
+# Access-log keys: the filter's filter-state keys (src/names.rs), logged under their own names.
+TIER = "tier_router.tier"
+MODEL = "gen_ai.request.model"
+SOURCE = "tier_router.decision_source"
+CUES = "tier_router.matched_cues"
+READY_TIMEOUT_S = 20
+LOG_TIMEOUT_S = 5
+
+
+def find_envoy():
+    """ENVOY_BIN, else `envoy` on PATH, else the repo's .venv (what scripts/test.sh installs)."""
+    explicit = os.environ.get("ENVOY_BIN")
+    if explicit:
+        # An explicit choice that does not exist is an error, not a reason to test another Envoy.
+        if not Path(explicit).exists():
+            raise RuntimeError(f"ENVOY_BIN={explicit} does not exist")
+        return explicit
+    for candidate in (shutil.which("envoy"), REPO_ROOT / ".venv/bin/envoy"):
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    raise RuntimeError("no envoy found: set ENVOY_BIN or run scripts/test.sh to create .venv")
+
+
+def ensure_wasm():
+    if not WASM_PATH.exists():
+        cmd = ["cargo", "build", "--release", "--target", "wasm32-wasip1", "--lib"]
+        subprocess.run(cmd, cwd=REPO_ROOT, check=True)
+    return WASM_PATH
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Envoy:
+    """One Envoy process; its stdout/stderr go to `log_path` for post-mortems."""
+
+    def __init__(self, binary, config_path, admin_port, log_path):
+        self.binary = binary
+        self.config_path = config_path
+        self.admin_port = admin_port
+        self.log_path = log_path
+        self.process = None
+
+    def start(self):
+        cmd = [
+            self.binary, "-c", str(self.config_path),
+            # Distinct per test run so it never collides with a demo Envoy's shared memory.
+            "--base-id", str(os.getpid()),
+            "--concurrency", "1",
+            "--file-flush-interval-msec", "100",
+            "-l", "warning",
+        ]  # fmt: skip
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+            )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self):
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"envoy exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
+            if self.admin_get("/ready") == "LIVE":
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"envoy not ready after {READY_TIMEOUT_S}s:\n{self.log_tail()}")
+
+    def admin_get(self, path):
+        try:
+            url = f"http://127.0.0.1:{self.admin_port}{path}"
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode().strip()
+        except OSError:
+            return None
+
+    def log_tail(self, lines=40):
+        text = Path(self.log_path).read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class AccessLog:
+    """The JSON access log; entries are looked up by x-request-id."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def entry(self, request_id, timeout_s=LOG_TIMEOUT_S):
+        # Envoy flushes every 100 ms (--file-flush-interval-msec), after the response is sent.
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for entry in self.entries():
+                if entry.get("request_id") == request_id:
+                    return entry
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no access-log line for request id {request_id}")
+            time.sleep(0.05)
+
+    def entries(self):
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict  # names lowercased
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Outcome:
+    """What happened to one request: the client's response, the upstream's view, the log."""
+
+    request_id: str
+    response: Response
+    upstream: str  # model name of the mock that received it
+    received: object  # mock_upstream.ReceivedRequest
+    log: dict
+
+    @property
+    def decision(self):
+        """(tier, model, source) as the access log records them."""
+        return self.log[TIER], self.log[MODEL], self.log[SOURCE]
+
+    @property
+    def sent_model(self):
+        """The `model` the upstream saw in the body."""
+        return json.loads(self.received.body).get("model")
+
+
+def send(port, method, path, body=None, headers=None, chunked=False):
+    """One HTTP/1.1 request on a fresh connection. A dict body is sent as JSON."""
+    headers = dict(headers or {})
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+        headers.setdefault("content-type", "application/json")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        if chunked:
+            conn.request(method, path, body=iter([body]), headers=headers, encode_chunked=True)
+        else:
+            conn.request(method, path, body=body, headers=headers)
+        raw = conn.getresponse()
+        return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, raw.read())
+    finally:
+        conn.close()
+
+
+class Stack:
+    """Mock upstreams (one per model in tier-router.json) behind one Envoy with the filter."""
+
+    def __init__(self, workdir, envoy_bin, wasm_path):
+        self.workdir = Path(workdir)
+        self.mocks = {m["name"]: MockUpstream(m["name"]) for m in FILTER_CONFIG["models"]}
+        self.cluster_of = {m["name"]: m["cluster"] for m in FILTER_CONFIG["models"]}
+        self.listener_port = free_port()
+        self.admin_port = free_port()
+        self.access_log = AccessLog(self.workdir / "access.log")
+        self.envoy_bin = envoy_bin
+        self.wasm_path = wasm_path
+        self.envoy = None
+
+    def start(self):
+        for mock in self.mocks.values():
+            mock.start()
+        config_path = self.workdir / "envoy.yaml"
+        config_path.write_text(
+            render.render(
+                listener_port=self.listener_port,
+                admin_port=self.admin_port,
+                upstream_ports=[mock.port for mock in self.mocks.values()],
+                wasm_path=self.wasm_path,
+                access_log_path=self.access_log.path,
+            )
+        )
+        envoy_log = self.workdir / "envoy.log"
+        self.envoy = Envoy(self.envoy_bin, config_path, self.admin_port, envoy_log).start()
+        return self
+
+    def stop(self):
+        if self.envoy:
+            self.envoy.stop()
+        for mock in self.mocks.values():
+            mock.stop()
+
+    def send(self, method, path, body=None, headers=None, chunked=False):
+        return send(self.listener_port, method, path, body, headers, chunked)
+
+    def call(self, path, body=None, headers=None, method="POST", chunked=False):
+        """Send a request with a fresh x-request-id and collect everything about it."""
+        request_id = str(uuid.uuid4())
+        headers = dict(headers or {}, **{"x-request-id": request_id})
+        response = self.send(method, path, body, headers, chunked)
+        upstream, received = self.receiver(request_id, response)
+        return Outcome(request_id, response, upstream, received, self.access_log.entry(request_id))
+
+    def receiver(self, request_id, response):
+        """(model name, request) of the one mock that received `request_id`."""
+        hits = []
+        for name, mock in self.mocks.items():
+            received = mock.find(request_id)
+            if received is not None:
+                hits.append((name, received))
+        assert len(hits) == 1, (
+            f"request {request_id} reached {len(hits)} upstreams, expected 1; "
+            f"client got {response.status} {response.body[:300]!r}"
+        )
+        return hits[0]
+
+    def prometheus_stats(self):
+        return self.envoy.admin_get("/stats/prometheus") or ""
