@@ -45,7 +45,8 @@ def cached_tokens(prompt_tokens):
 
 def answer_for(upstream, body):
     prompt = prompt_text(body)
-    return f"Mock answer from {upstream} to a {len(prompt)}-character prompt."
+    # Multi-byte characters, so a stream split at byte boundaries splits characters too.
+    return f"Mock answer from {upstream} to a {len(prompt)}-character prompt: café ✓ 😀."
 
 
 def words(text):

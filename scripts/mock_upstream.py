@@ -47,6 +47,10 @@ class MockUpstream:
         self.host = host
         self.port = port
         self.delay_s = delay_s
+        # Streams: write each SSE event as three chunks cut at arbitrary bytes (inside
+        # multi-byte characters too), and wait `chunk_gap_s` after each chunk.
+        self.split_events = False
+        self.chunk_gap_s = 0.0
         self.log = log
         self._received = []
         self._lock = threading.Lock()
@@ -160,7 +164,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-mock-upstream", self.upstream.name)
         self.end_headers()
         for event in sse_events(kind, self.upstream.name, request):
-            self.write_chunk(event.encode())
+            for piece in split(event.encode(), 3 if self.upstream.split_events else 1):
+                self.write_chunk(piece)
+                if self.upstream.chunk_gap_s:
+                    time.sleep(self.upstream.chunk_gap_s)
         self.write_chunk(b"")
 
     def write_chunk(self, data):
@@ -173,15 +180,22 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.write(f"[{self.upstream.name}] {format % args}\n")
 
 
+def split(data, parts):
+    """`data` cut into `parts` pieces at byte offsets that ignore character boundaries."""
+    cuts = [len(data) * i // parts + (i % 2) for i in range(1, parts)]
+    bounds = [0, *[min(max(c, 1), len(data) - 1) for c in cuts], len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
 def sse_events(kind, name, request):
     """The text of each SSE event, in the framing each API uses."""
     if kind == "anthropic":
         return [
-            f"event: {event}\ndata: {json.dumps(data)}\n\n"
+            f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
             for event, data in mock_shapes.message_events(name, request)
         ]
     events = [
-        f"data: {json.dumps(chunk)}\n\n"
+        f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
         for chunk in mock_shapes.chat_completion_events(name, request)
     ]
     return events + ["data: [DONE]\n\n"]
