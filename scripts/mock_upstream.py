@@ -51,6 +51,9 @@ class MockUpstream:
         # multi-byte characters too), and wait `chunk_gap_s` after each chunk.
         self.split_events = False
         self.chunk_gap_s = 0.0
+        # When set, every request is answered with this status and an error body (a 429
+        # from a provider that is shedding load, a 503 from one that is down).
+        self.fail_status = None
         self.log = log
         self._received = []
         self._lock = threading.Lock()
@@ -111,6 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.upstream.record(ReceivedRequest(self.command, self.path, headers, body))
         if self.upstream.delay_s:
             time.sleep(self.upstream.delay_s)
+        if self.upstream.fail_status:
+            error = {"error": {"message": "mock failure", "type": "mock_error"}}
+            return self.send_json(error, status=self.upstream.fail_status)
         if self.command == "GET":
             return self.send_json(mock_shapes.model_list(self.upstream.name))
         request = parse_json_object(body)

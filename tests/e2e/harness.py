@@ -59,6 +59,14 @@ def ensure_wasm():
     return WASM_PATH
 
 
+_BASE_IDS = iter(range(os.getpid() * 16, os.getpid() * 16 + 16))
+
+
+def next_base_id():
+    """A --base-id no other Envoy of this or a concurrent test run uses."""
+    return next(_BASE_IDS)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,8 +76,9 @@ def free_port():
 class Envoy:
     """One Envoy process; its stdout/stderr go to `log_path` for post-mortems."""
 
-    def __init__(self, binary, config_path, admin_port, log_path):
+    def __init__(self, binary, config_path, admin_port, log_path, concurrency=1):
         self.binary = binary
+        self.concurrency = concurrency
         self.config_path = config_path
         self.admin_port = admin_port
         self.log_path = log_path
@@ -78,9 +87,9 @@ class Envoy:
     def start(self):
         cmd = [
             self.binary, "-c", str(self.config_path),
-            # Distinct per test run so it never collides with a demo Envoy's shared memory.
-            "--base-id", str(os.getpid()),
-            "--concurrency", "1",
+            # Distinct per Envoy so it never collides with another's shared memory.
+            "--base-id", str(next_base_id()),
+            "--concurrency", str(self.concurrency),
             "--file-flush-interval-msec", "100",
             "-l", "warning",
         ]  # fmt: skip
@@ -200,22 +209,30 @@ def send(port, method, path, body=None, headers=None, chunked=False):
 
 
 class Stack:
-    """Mock upstreams (one per model in tier-router.json) behind one Envoy with the filter."""
+    """Mock upstreams (one per model of the filter config) behind one Envoy with the filter.
 
-    def __init__(self, workdir, envoy_bin, wasm_path):
+    `config` (a dict) replaces envoy/tier-router.json; `concurrency` sets Envoy's worker
+    threads (pins and learned TTFTs must hold across them).
+    """
+
+    def __init__(self, workdir, envoy_bin, wasm_path, config=None, concurrency=1):
         self.workdir = Path(workdir)
-        self.mocks = {m["name"]: MockUpstream(m["name"]) for m in FILTER_CONFIG["models"]}
-        self.cluster_of = {m["name"]: m["cluster"] for m in FILTER_CONFIG["models"]}
+        self.config = config or FILTER_CONFIG
+        self.mocks = {m["name"]: MockUpstream(m["name"]) for m in self.config["models"]}
+        self.cluster_of = {m["name"]: m["cluster"] for m in self.config["models"]}
         self.listener_port = free_port()
         self.admin_port = free_port()
         self.access_log = AccessLog(self.workdir / "access.log")
         self.envoy_bin = envoy_bin
         self.wasm_path = wasm_path
+        self.concurrency = concurrency
         self.envoy = None
 
     def start(self):
         for mock in self.mocks.values():
             mock.start()
+        filter_config = self.workdir / "tier-router.json"
+        filter_config.write_text(json.dumps(self.config, indent=2))
         config_path = self.workdir / "envoy.yaml"
         config_path.write_text(
             render.render(
@@ -224,10 +241,13 @@ class Stack:
                 upstream_ports=[mock.port for mock in self.mocks.values()],
                 wasm_path=self.wasm_path,
                 access_log_path=self.access_log.path,
+                config_path=filter_config,
             )
         )
         envoy_log = self.workdir / "envoy.log"
-        self.envoy = Envoy(self.envoy_bin, config_path, self.admin_port, envoy_log).start()
+        self.envoy = Envoy(
+            self.envoy_bin, config_path, self.admin_port, envoy_log, self.concurrency
+        ).start()
         return self
 
     def stop(self):
