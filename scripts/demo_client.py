@@ -33,6 +33,10 @@ TIER = "tier_router.tier"
 MODEL = "gen_ai.request.model"
 SOURCE = "tier_router.decision_source"
 CUES = "tier_router.matched_cues"
+INPUT_TOKENS = "gen_ai.usage.input_tokens"
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+COST = "tier_router.cost_usd"
+BASELINE_COST = "tier_router.baseline_cost_usd"
 
 def user(text):
     return [{"role": "user", "content": text}]
@@ -125,6 +129,31 @@ def print_table(rows):
         print("  ".join(cells + [str(row[-1])]))
 
 
+def usd(entry, key):
+    value = entry.get(key)
+    return float(value) if value not in (None, "", "-") else 0.0
+
+
+def print_cost_report(entries):
+    """What the batch cost as routed, against every request on the baseline model."""
+    by_tier = {}
+    for entry in entries:
+        tier = by_tier.setdefault(entry.get(TIER) or "-", [0, 0, 0, 0.0, 0.0])
+        tier[0] += 1
+        tier[1] += int(entry.get(INPUT_TOKENS) or 0)
+        tier[2] += int(entry.get(OUTPUT_TOKENS) or 0)
+        tier[3] += usd(entry, COST)
+        tier[4] += usd(entry, BASELINE_COST)
+    print(f"{'tier':10}{'requests':>9}{'tokens in':>11}{'tokens out':>11}{'cost USD':>12}{'baseline USD':>14}")
+    for name, (n, tokens_in, tokens_out, cost, baseline) in sorted(by_tier.items()):
+        print(f"{name:10}{n:>9}{tokens_in:>11}{tokens_out:>11}{cost:>12.6f}{baseline:>14.6f}")
+    cost = sum(t[3] for t in by_tier.values())
+    baseline = sum(t[4] for t in by_tier.values())
+    saved = 100 * (1 - cost / baseline) if baseline else 0.0
+    print(f"{'total':10}{len(entries):>9}{'':>22}{cost:>12.6f}{baseline:>14.6f}")
+    print(f"routing cost {saved:.0f}% less than sending everything to the baseline model")
+
+
 def print_summary(entries):
     for label, field in (("tier", TIER), ("model", MODEL), ("source", SOURCE)):
         counts = Counter(entry.get(field) or "-" for entry in entries)
@@ -153,7 +182,10 @@ def main(argv=None):
     print()
     print_table(rows)
     print()
-    print_summary([entries[rid] for rid, _, _ in sent if rid in entries])
+    logged = [entries[rid] for rid, _, _ in sent if rid in entries]
+    print_summary(logged)
+    print()
+    print_cost_report(logged)
     missing = [rid for rid, _, _ in sent if rid not in entries]
     if missing:
         print(f"no access-log line for {len(missing)} request(s): {missing}", file=sys.stderr)
