@@ -61,7 +61,10 @@ impl Metrics {
                 let pair = PairMetrics::define(tier_name, &config.model(*model).name);
                 metrics.pairs.insert((*tier, *model), pair);
             }
-            for source in SOURCES {
+            for source in SOURCES
+                .into_iter()
+                .filter(|s| can_decide(*s, tier.is_none()))
+            {
                 let name =
                     metric::labelled(metric::DECISIONS, Some(source.as_str()), tier_name, None);
                 metrics
@@ -141,6 +144,16 @@ impl PairMetrics {
             ttft_ms: histogram(metric::TTFT_MS),
             latency_ms: histogram(metric::LATENCY_MS),
         }
+    }
+}
+
+/// Whether `source` can pick the fallback model (`fallback`) or a tier: only those series
+/// are defined, so dashboards show no combinations that cannot happen.
+fn can_decide(source: Source, fallback: bool) -> bool {
+    match source {
+        Source::Session => true,
+        Source::Fallback => fallback,
+        Source::Header | Source::Query | Source::Path | Source::Classifier => !fallback,
     }
 }
 
