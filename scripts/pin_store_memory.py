@@ -9,6 +9,7 @@ A bounded store shows up as memory that stops growing once max_sessions sessions
 """
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -19,9 +20,11 @@ import harness  # noqa: E402
 
 LUA = r"""
 local counter = 0
+local threads = 0
 local thread_seed = 0
-setup = function(thread) thread:set("seed", math.random(1, 1e9)) end
-init = function(args) thread_seed = seed end
+setup = function(thread) threads = threads + 1; thread:set("seed", threads) end
+-- Each wrk run passes its number: session ids never repeat across runs.
+init = function(args) thread_seed = tonumber(args[1]) * 100 + seed end
 request = function()
   counter = counter + 1
   local headers = {["content-type"] = "application/json", ["x-task"] = "classify",
@@ -38,12 +41,16 @@ def rss_kib(pid):
     return 0
 
 
+RUNS = iter(range(1, 1_000_000))
+
+
 def run_batch(port, script, requests):
-    # wrk runs for a duration; 4 connections at a few thousand requests/s, stopped by count.
+    # wrk runs for a duration; repeated 5 s runs until `requests` were sent.
     done = 0
     while done < requests:
+        url = f"http://127.0.0.1:{port}"
         out = subprocess.run(
-            ["wrk", "-t2", "-c8", "-d5s", "-s", script, f"http://127.0.0.1:{port}"],
+            ["wrk", "-t2", "-c8", "-d5s", "-s", script, url, "--", str(next(RUNS))],
             capture_output=True, text=True, check=True,
         ).stdout
         done += int(next(l for l in out.splitlines() if "requests in" in l).split()[0])
@@ -54,23 +61,58 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=100_000)
     p.add_argument("--batches", type=int, default=3)
+    p.add_argument("--max-sessions", type=int, default=None,
+                   help="override sessions.max_sessions (e.g. 10000000 to see an unbounded store grow)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = harness.Stack(tmp, harness.find_envoy(), harness.ensure_wasm())
-        stack.start()
+        envoy = start_envoy(Path(tmp), args.max_sessions)
         try:
-            for mock in stack.mocks.values():
-                mock.record = lambda request: None  # do not keep 300k requests in memory
             script = Path(tmp) / "sessions.lua"
             script.write_text(LUA)
-            pid = stack.envoy.process.pid
+            pid = envoy.process.pid
             print(f"envoy RSS at start: {rss_kib(pid) / 1024:.1f} MiB")
             total = 0
             for _ in range(args.batches):
-                total += run_batch(stack.listener_port, str(script), args.batch)
+                total += run_batch(envoy.listener_port, str(script), args.batch)
                 print(f"after {total:>9,} new sessions: envoy RSS {rss_kib(pid) / 1024:.1f} MiB")
+            # A session of the first wrk run and one of the last: bounded, the first is evicted.
+            for session in ("s-101-100", f"s-{100 * next(RUNS) - 99}-100"):
+                print(f"session {session}: decided by {pinned_source(envoy.listener_port, session)}")
         finally:
-            stack.stop()
+            envoy.stop()
+
+
+def pinned_source(port, session):
+    """Sends an analysis-shaped prompt in `session`: a live pin answers `label` (the pinned
+    tier, x-task: classify), a missing pin lets the classifier choose `analysis`."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "Prove step by step that 7 is prime."}]}
+    response = harness.send(port, "POST", "/v1/chat/completions", body, {"x-session-id": session})
+    tier = response.headers.get("x-tier-router-tier")
+    return "its pin (label)" if tier == "label" else f"the classifier ({tier}): pin evicted"
+
+
+def start_envoy(workdir, max_sessions):
+    listener_port, admin_port = harness.free_port(), harness.free_port()
+    config = json.loads(json.dumps(harness.FILTER_CONFIG))
+    if max_sessions:
+        config["sessions"]["max_sessions"] = max_sessions
+    filter_config = workdir / "tier-router.json"
+    filter_config.write_text(json.dumps(config))
+    config_path = workdir / "envoy.yaml"
+    models = len(harness.FILTER_CONFIG["models"])
+    config_path.write_text(
+        harness.render.render(
+            listener_port=listener_port,
+            admin_port=admin_port,
+            upstream_ports=[admin_port] * models,
+            wasm_path=harness.ensure_wasm(),
+            access_log_path="/dev/null",
+            config_path=filter_config,
+        )
+    )
+    envoy = harness.Envoy(harness.find_envoy(), config_path, admin_port, workdir / "envoy.log")
+    envoy.listener_port = listener_port
+    return envoy.start()
 
 
 if __name__ == "__main__":
