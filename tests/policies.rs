@@ -344,13 +344,26 @@ fn a_million_sessions_leave_the_pin_store_bounded() {
     // The default `max_sessions`: 100,000 slots in 4-way buckets, one store key per bucket.
     let store = MemoryStore::new();
     let pins = tier_router::session::PinStore::new(&store, 100_000, 1800, 1);
-    let pin = tier_router::session::Pin { tier: None, model: tier_router::config::ModelId(0) };
+    let pin = tier_router::session::Pin {
+        tier: None,
+        model: tier_router::config::ModelId(0),
+    };
     for i in 0..1_000_000u32 {
-        pins.pin(&format!("client-invented-session-{i}"), pin, 1_000 + u64::from(i / 1000));
+        pins.pin(
+            &format!("client-invented-session-{i}"),
+            pin,
+            1_000 + u64::from(i / 1000),
+        );
     }
     assert_eq!(store.len(), 25_000);
     // 16 bytes a slot plus the key: about 2 MB of data however many sessions arrive.
     let bytes = store.bytes();
-    assert!(bytes <= 25_000 * (4 * 16 + "tier_router.pins.24999".len()), "{bytes}");
-    println!("pin store after 1,000,000 sessions: {} keys, {bytes} bytes of keys and values", store.len());
+    assert!(
+        bytes <= 25_000 * (4 * 16 + "tier_router.pins.24999".len()),
+        "{bytes}"
+    );
+    println!(
+        "pin store after 1,000,000 sessions: {} keys, {bytes} bytes of keys and values",
+        store.len()
+    );
 }

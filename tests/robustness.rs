@@ -30,9 +30,24 @@ fn noise(seed: &mut u64) -> u8 {
 fn truncated_and_corrupted_bodies_route_without_panicking() {
     let config = common::default_config();
     let heads = [
-        RequestHead { path: "/v1/chat/completions", task: None, session: Some("s"), request_id: Some("r") },
-        RequestHead { path: "/v1/responses?task=%ff%", task: Some("\u{0}"), session: None, request_id: None },
-        RequestHead { path: "/api/analyze", task: Some("analysis"), session: Some(""), request_id: Some("") },
+        RequestHead {
+            path: "/v1/chat/completions",
+            task: None,
+            session: Some("s"),
+            request_id: Some("r"),
+        },
+        RequestHead {
+            path: "/v1/responses?task=%ff%",
+            task: Some("\u{0}"),
+            session: None,
+            request_id: None,
+        },
+        RequestHead {
+            path: "/api/analyze",
+            task: Some("analysis"),
+            session: Some(""),
+            request_id: Some(""),
+        },
     ];
     let mut seed = 0x9e37_79b9_7f4a_7c15;
     for body in BODIES {
@@ -58,7 +73,9 @@ fn truncated_and_corrupted_bodies_route_without_panicking() {
 #[test]
 fn corrupted_response_streams_are_scanned_without_panicking() {
     let config = common::default_config();
-    let decision = config.route(&RequestHead::default(), Some(BODIES[0].as_bytes())).decision;
+    let decision = config
+        .route(&RequestHead::default(), Some(BODIES[0].as_bytes()))
+        .decision;
     let mut seed = 42;
     let bytes = RESPONSE.as_bytes();
     for _ in 0..3_000 {
@@ -71,7 +88,16 @@ fn corrupted_response_streams_are_scanned_without_panicking() {
         for chunk in corrupted.chunks(usize::from(noise(&mut seed) % 17) + 1) {
             scanner.feed(chunk);
         }
-        let account = config.account(&decision, &scanner, Timing { start_ns: 5, first_byte_ns: Some(1), end_ns: Some(0) }, None);
+        let account = config.account(
+            &decision,
+            &scanner,
+            Timing {
+                start_ns: 5,
+                first_byte_ns: Some(1),
+                end_ns: Some(0),
+            },
+            None,
+        );
         config.log_fields(&account);
     }
 }

@@ -19,7 +19,10 @@ impl CueAutomaton {
     pub fn new(phrases: &[&str]) -> Result<CueAutomaton, BuildError> {
         let mut patterns: Vec<&str> = phrases.to_vec();
         patterns.push("```");
-        let automaton = DFA::builder().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&patterns)?;
+        let automaton = DFA::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)?;
         Ok(CueAutomaton {
             automaton: Some(automaton),
             cue_count: phrases.len(),
@@ -37,7 +40,9 @@ impl CueAutomaton {
             return;
         };
         // Standard match semantics and an unanchored input: the overlapping search cannot fail.
-        let Ok(matches) = automaton.try_find_overlapping_iter(Input::new(text)) else { return };
+        let Ok(matches) = automaton.try_find_overlapping_iter(Input::new(text)) else {
+            return;
+        };
         for m in matches {
             let id = m.pattern().as_usize();
             if id == self.cue_count || on_word_boundaries(text, m.start(), m.end()) {

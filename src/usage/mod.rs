@@ -107,11 +107,16 @@ impl RawUsage {
         }
         let cache_read = self.cache_read_input_tokens.unwrap_or(0);
         let cache_write = self.cache_creation_input_tokens.unwrap_or(0);
-        let cached = cache_read.saturating_add(detail(&self.input_tokens_details, |d| d.cached_tokens));
+        let cached =
+            cache_read.saturating_add(detail(&self.input_tokens_details, |d| d.cached_tokens));
         Some(Usage {
             // Anthropic's input_tokens excludes cache reads and writes; Responses' includes
             // its cached tokens and has no cache_* fields, so adding them is right for both.
-            input_tokens: self.input_tokens.unwrap_or(0).saturating_add(cache_read).saturating_add(cache_write),
+            input_tokens: self
+                .input_tokens
+                .unwrap_or(0)
+                .saturating_add(cache_read)
+                .saturating_add(cache_write),
             cached_input_tokens: cached,
             cache_creation_tokens: cache_write,
             output_tokens: self.output_tokens.unwrap_or(0),
