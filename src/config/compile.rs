@@ -52,6 +52,7 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
         headers,
         task_query_param: raw.task_query_param,
         max_body_bytes: raw.max_body_bytes,
+        read_body: raw.read_body,
         models,
         tiers,
         fallback_model,

@@ -26,6 +26,7 @@ pub struct Config {
     pub headers: Headers,
     pub task_query_param: String,
     pub max_body_bytes: usize,
+    pub read_body: bool,
     pub models: Vec<Model>,
     pub tiers: Vec<Tier>,
     pub fallback_model: ModelId,

@@ -15,6 +15,11 @@ pub struct RawConfig {
     pub task_query_param: String,
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// Hold the headers and read JSON bodies (classification, `model` rewrite). Turn off
+    /// where the host cannot hold headers (Istio `WasmPlugin`, Envoy Gateway): the filter
+    /// then routes from the headers alone and never pauses.
+    #[serde(default = "default_true")]
+    pub read_body: bool,
     pub fallback_model: String,
     /// The "everything on the flagship" model whose prices give each call's counterfactual cost.
     #[serde(default)]

@@ -216,6 +216,10 @@ impl HttpContext for RouterHttp {
             self.apply(&shared, routed, 0);
             return Action::Continue;
         }
+        if !shared.config.read_body {
+            self.skip_body(&shared, BodyStatus::Skipped);
+            return Action::Continue;
+        }
         let too_large = content_length.is_some_and(|n| n > shared.config.max_body_bytes);
         if too_large || !is_json_content_type(request_header("content-type").as_deref()) {
             self.skip_body(
