@@ -17,3 +17,5 @@ cli:
 # Re-render envoy/envoy.yaml after editing envoy/tier-router.json or the template.
 envoy-config:
 	python3 envoy/render.py
+	python3 deploy/render_compose.py
+	python3 deploy/embed_config.py
