@@ -9,6 +9,7 @@ Every response carries `x-mock-upstream: <name>`. Standard library only.
 import argparse
 import json
 import signal
+import socket
 import sys
 import threading
 import time
@@ -103,6 +104,12 @@ class MockUpstream:
 class _Handler(BaseHTTPRequestHandler):
     # Keep-alive with Envoy; streamed answers use chunked transfer encoding.
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # Like real model servers: without TCP_NODELAY, Nagle holds a stream's second write
+        # until the first is acknowledged, and a delayed ACK adds 40 ms to some answers.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     @property
     def upstream(self):
