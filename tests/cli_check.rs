@@ -1,0 +1,177 @@
+//! `tier-router check`: validation exactly as the filter, the lints, and the exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli_util;
+
+use cli_util::{repo_file, run, s, TempDir};
+use serde_json::{json, Value};
+
+/// Every lint fires once on this config.
+fn linty() -> Value {
+    json!({
+        "fallback_model": "mini",
+        "models": [
+            {"name": "small", "cluster": "c_small", "price_per_1m": {"input": 0.1, "output": 0.3}},
+            {"name": "big", "cluster": "c_big"},
+            {"name": "mini", "cluster": "c_mini", "price_per_1m": {"input": 0.15, "output": 0.6}},
+            {"name": "spare", "cluster": "c_spare", "price_per_1m": {"input": 1, "output": 2}}
+        ],
+        "tiers": [
+            {"name": "label", "models": ["small"], "cues": {"one word": 3, "only the": 1, "billing": 1}},
+            {"name": "support", "models": ["mini"],
+             "cues": {"billing": 2, "invoice": 2, "refund": 2, "help with the product": 1}},
+            {"name": "analysis", "models": ["big"], "cues": {"return only the answer": 1},
+             "token_floor": {"min": 1024}},
+            {"name": "archive", "models": ["mini"]}
+        ]
+    })
+}
+
+fn write_config(dir: &TempDir, value: &Value) -> String {
+    s(&dir.write("config.json", value.to_string().as_bytes())).to_string()
+}
+
+#[test]
+fn the_default_config_is_valid_and_lint_free() {
+    let default = repo_file("envoy/tier-router.json");
+    for args in [vec!["check"], vec!["check", "--strict", s(&default)]] {
+        let out = run(&args, b"");
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains("ok (3 tiers, 4 models"),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("0 warnings"), "{}", out.stdout);
+        assert!(!out.stdout.contains("warning["), "{}", out.stdout);
+    }
+}
+
+#[test]
+fn every_lint_names_what_it_found() {
+    let dir = TempDir::new("check-lints");
+    let path = write_config(&dir, &linty());
+    let out = run(&["check", &path], b"");
+    assert_eq!(out.code, 0, "warnings alone exit 0: {}", out.stderr);
+    let expected = [
+        "warning[cue-in-two-tiers]: cue `billing` is in tiers `label` and `support`",
+        "warning[cue-overlap]: tier `label` cue `only the` is contained in tier `analysis` cue \
+         `return only the answer`",
+        "warning[topic-cues]: tier `support` cues look like topics",
+        "warning[reasoning-floor]: tier `analysis` is a reasoning tier (its name) with \
+         token_floor.min 1024, under 4096",
+        "warning[cues-cannot-win]: tier `analysis`",
+        "warning[unreachable-tier]: tier `archive` has no cues, no signal, no task alias and no path",
+        "warning[unpriced-model]: model `big` (tier analysis) has no price_per_1m",
+        "warning[unused-model]: model `spare`",
+        "warning[no-baseline]: no baseline_model",
+    ];
+    for line in expected {
+        assert!(
+            out.stdout.contains(line),
+            "missing `{line}` in:\n{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("9 warnings"), "{}", out.stdout);
+    // Tiers that are fine are not reported.
+    assert!(!out.stdout.contains("tier `label` cues look like topics"));
+}
+
+#[test]
+fn strict_makes_warnings_fail() {
+    let dir = TempDir::new("check-strict");
+    let path = write_config(&dir, &linty());
+    let out = run(&["check", "--strict", &path], b"");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("9 warnings (--strict)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_tier_reached_by_a_task_alias_path_or_signal_is_reachable() {
+    let dir = TempDir::new("check-reach");
+    let mut config = linty();
+    config["tasks"] = json!({"old": "archive"});
+    let path = write_config(&dir, &config);
+    assert!(!run(&["check", &path], b"")
+        .stdout
+        .contains("unreachable-tier"));
+
+    config["tasks"] = json!({});
+    config["classifier"] = json!({"signals": {"multi_turn": {"tier": "archive", "weight": 3}}});
+    let path = write_config(&dir, &config);
+    assert!(!run(&["check", &path], b"")
+        .stdout
+        .contains("unreachable-tier"));
+}
+
+#[test]
+fn a_reasoning_tier_without_a_floor_is_reported() {
+    let dir = TempDir::new("check-floor");
+    let mut config = linty();
+    config["tiers"][2]
+        .as_object_mut()
+        .unwrap()
+        .remove("token_floor");
+    config["tiers"][2]["name"] = json!("reasoning");
+    let out = run(&["check", &write_config(&dir, &config)], b"");
+    assert!(
+        out.stdout
+            .contains("tier `reasoning` is a reasoning tier (its name) with no token_floor"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn an_invalid_config_is_an_error_naming_the_field() {
+    let dir = TempDir::new("check-invalid");
+    let mut config = linty();
+    config["tasks"] = json!({"summarize": "summary"});
+    let out = run(&["check", &write_config(&dir, &config)], b"");
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("tasks.summarize"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("tier `summary` is not defined"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    let out = run(&["check", "/nonexistent/tier-router.json"], b"");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("cannot read /nonexistent/tier-router.json:"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn every_command_has_help_and_usage_errors_exit_2() {
+    for command in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["classify", "--help"],
+        vec!["report", "--help"],
+    ] {
+        let out = run(&command, b"");
+        assert_eq!(out.code, 0, "{command:?}");
+        assert!(
+            out.stdout.contains("Usage: tier-router"),
+            "{command:?}: {}",
+            out.stdout
+        );
+    }
+    assert!(run(&["check", "--help"], b"").stdout.contains("Exit codes"));
+    assert_eq!(run(&["report"], b"").code, 2, "report needs a LOG");
+    assert_eq!(run(&["frobnicate"], b"").code, 2);
+}
