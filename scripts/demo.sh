@@ -16,6 +16,8 @@ ensure_wasm_target
 ensure_venv openai
 ENVOY_BIN="$(envoy_bin)"
 build_wasm
+log "building the CLI (for the report at the end)"
+cargo build --release --bin tier-router
 
 mkdir -p "$OUT"
 : >"$ACCESS_LOG"
@@ -72,3 +74,6 @@ log "sending the demo batch through Envoy"
 "$VENV/bin/python" scripts/demo_client.py --base-url "http://127.0.0.1:$LISTENER_PORT" \
     --access-log "$ACCESS_LOG"
 log "access log: out/demo-access.log"
+
+log "tier-router report out/demo-access.log (the CLI over the same log)"
+target/release/tier-router report "$ACCESS_LOG"
