@@ -5,6 +5,7 @@ tells its requests apart by x-request-id.
 """
 
 import pytest
+from openai import OpenAI
 
 import harness
 
@@ -28,6 +29,17 @@ def stack(tmp_path_factory, envoy_bin, wasm_path):
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def client(stack):
+    """The official openai SDK, pointed at the stack's Envoy."""
+    return OpenAI(
+        base_url=f"http://127.0.0.1:{stack.listener_port}/v1",
+        api_key="not-used-by-the-mock",
+        max_retries=0,
+        timeout=30,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,7 @@
 """The official openai SDK works through Envoy unchanged: routing is invisible to clients
 except for the `model` the answer names."""
 
-import pytest
-from openai import OpenAI
-
 from prompts import LABEL_PROMPT
-
-
-@pytest.fixture(scope="module")
-def client(stack):
-    return OpenAI(
-        base_url=f"http://127.0.0.1:{stack.listener_port}/v1",
-        api_key="not-used-by-the-mock",
-        max_retries=0,
-        timeout=30,
-    )
 
 
 def test_chat_completion_with_task_header(client):

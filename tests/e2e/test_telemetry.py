@@ -5,7 +5,6 @@ counters rise by exactly those amounts; streams pass through chunk by chunk."""
 import time
 
 import pytest
-from openai import OpenAI
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness import FILTER_CONFIG, MODEL, TIER
@@ -56,16 +55,6 @@ def assert_logged_usage(log, usage, model):
     assert 0 < float(log["tier_router.ttft_ms"]) <= float(log["tier_router.latency_ms"])
     assert log["tier_router.upstream_status"] == "200"
     return cost, baseline
-
-
-@pytest.fixture(scope="module")
-def client(stack):
-    return OpenAI(
-        base_url=f"http://127.0.0.1:{stack.listener_port}/v1",
-        api_key="unused",
-        max_retries=0,
-        timeout=30,
-    )
 
 
 def test_plain_request_is_logged_and_counted(stack, client):
