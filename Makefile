@@ -19,3 +19,4 @@ envoy-config:
 	python3 envoy/render.py
 	python3 deploy/render_compose.py
 	python3 deploy/embed_config.py
+bench:: ; python3 bench/run.py $(BENCH_ARGS)  # "::" runs even though bench/ exists; e.g. make bench BENCH_ARGS="--rounds 2 --duration 3"

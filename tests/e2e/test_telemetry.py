@@ -4,7 +4,6 @@ counters rise by exactly those amounts; streams pass through chunk by chunk."""
 
 import time
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness import FILTER_CONFIG, MODEL, TIER
