@@ -12,6 +12,7 @@ use super::host::{self, BufferType, MapType};
 use super::root::Shared;
 use super::store::HostStore;
 use crate::account::Timing;
+use crate::config::PolicyKind;
 use crate::usage::UsageScanner;
 use crate::{BodyStatus, Config, Decision, Env, RequestHead, Routed, Side};
 
@@ -165,12 +166,13 @@ impl RouterHttp {
         shared.metrics.accounted(decision, &account);
     }
 
-    /// Feeds `fastest_ttft`: every VM learns from every response of a model it routed to.
+    /// Feeds `fastest_ttft`: every VM learns from every response its tier routed.
     fn learn_ttft(&self) {
         let (Some(shared), Some(decision)) = (&self.shared, &self.decision) else {
             return;
         };
-        if decision.side != Side::Routed || self.upstream_status.is_some_and(|s| s >= 400) {
+        let learns = decision.policy == Some(PolicyKind::FastestTtft);
+        if !learns || decision.side != Side::Routed || self.upstream_status.is_some_and(|s| s >= 400) {
             return;
         }
         if let Some(ttft_ms) = self.timing.ttft_ms() {
