@@ -43,7 +43,10 @@ impl Config {
         let first = t.models.first().copied().unwrap_or(self.fallback_model);
         // One model leaves nothing to choose: skip the store reads.
         if t.models.len() == 1 {
-            return Choice { model: first, candidates: t.models.clone() };
+            return Choice {
+                model: first,
+                candidates: t.models.clone(),
+            };
         }
         match t.policy {
             PolicyKind::Priority => {

@@ -172,7 +172,10 @@ impl RouterHttp {
             return;
         };
         let learns = decision.policy == Some(PolicyKind::FastestTtft);
-        if !learns || decision.side != Side::Routed || self.upstream_status.is_some_and(|s| s >= 400) {
+        if !learns
+            || decision.side != Side::Routed
+            || self.upstream_status.is_some_and(|s| s >= 400)
+        {
             return;
         }
         if let Some(ttft_ms) = self.timing.ttft_ms() {
