@@ -19,17 +19,22 @@ pub struct Timing {
 }
 
 impl Timing {
-    pub fn ttft_ms(&self) -> Option<f64> {
-        self.first_byte_ns.map(|t| ms_between(self.start_ns, t))
+    /// Request start to the first response byte, in microseconds.
+    pub fn ttft_us(&self) -> Option<u64> {
+        self.first_byte_ns
+            .map(|t| t.saturating_sub(self.start_ns) / 1_000)
     }
 
-    pub fn latency_ms(&self) -> Option<f64> {
-        self.end_ns.map(|t| ms_between(self.start_ns, t))
+    /// Request start to the last response byte, in microseconds.
+    pub fn latency_us(&self) -> Option<u64> {
+        self.end_ns.map(|t| t.saturating_sub(self.start_ns) / 1_000)
     }
 }
 
-fn ms_between(start_ns: u64, end_ns: u64) -> f64 {
-    end_ns.saturating_sub(start_ns) as f64 / 1e6
+/// Microseconds as milliseconds with three decimals (`20.000`), in integer arithmetic: float
+/// formatting would add 16 KB to the wasm module.
+pub fn millis(us: u64) -> String {
+    format!("{}.{:03}", us / 1_000, us % 1_000)
 }
 
 /// What one call cost.
@@ -100,14 +105,8 @@ impl Config {
                 state::BASELINE_COST_USD,
                 account.baseline_micro_usd.map(cost::usd),
             ),
-            (
-                state::TTFT_MS,
-                account.timing.ttft_ms().map(|ms| format!("{ms:.3}")),
-            ),
-            (
-                state::LATENCY_MS,
-                account.timing.latency_ms().map(|ms| format!("{ms:.3}")),
-            ),
+            (state::TTFT_MS, account.timing.ttft_us().map(millis)),
+            (state::LATENCY_MS, account.timing.latency_us().map(millis)),
             (
                 state::UPSTREAM_STATUS,
                 account.upstream_status.map(|s| s.to_string()),

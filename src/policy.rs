@@ -66,7 +66,10 @@ impl Config {
                     .unwrap_or(t.expected_output_tokens)
                     .min(t.expected_output_tokens.max(1) * 16);
                 let mut ranked = t.models.clone();
-                ranked.sort_by_key(|m| self.expected_micro_usd(*m, input.prompt_bytes, output));
+                // Unstable sorts link far less code into the module; the model id keeps ties in config order.
+                ranked.sort_unstable_by_key(|m| {
+                    (self.expected_micro_usd(*m, input.prompt_bytes, output), m.0)
+                });
                 Choice {
                     model: ranked.first().copied().unwrap_or(first),
                     candidates: ranked,
@@ -125,7 +128,7 @@ impl Config {
                     .map(|s| (*m, s.ewma_ms))
             })
             .collect();
-        learned.sort_by(|a, b| a.1.total_cmp(&b.1));
+        learned.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0 .0.cmp(&b.0 .0)));
         let mut candidates: Vec<ModelId> = learned.iter().map(|(m, _)| *m).collect();
         let unlearned: Vec<ModelId> = models
             .iter()

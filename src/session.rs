@@ -94,8 +94,14 @@ impl<'a> PinStore<'a> {
             entries.retain(|e| e.session != hash && u64::from(e.expires_s) > now_s);
             if entries.len() >= WAYS {
                 // Evict the entry closest to expiry: the least recently used session.
-                entries.sort_by_key(|e| e.expires_s);
-                entries.remove(0);
+                if let Some(oldest) = entries
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, e)| e.expires_s)
+                    .map(|(i, _)| i)
+                {
+                    entries.remove(oldest);
+                }
             }
             entries.push(new);
             Some(encode(&entries))

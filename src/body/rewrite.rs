@@ -75,6 +75,7 @@ pub fn request_stream_usage(body: &[u8], parsed: &RequestBody<'_>) -> Vec<Edit> 
 /// The body with `edits` applied. Edits must not overlap; insertions at the same offset keep
 /// their order.
 pub fn apply(body: &[u8], mut edits: Vec<Edit>) -> Vec<u8> {
+    // Stable: insertions at the same offset keep their order.
     edits.sort_by_key(|e| e.span.start);
     let added: usize = edits.iter().map(|e| e.text.len()).sum();
     let mut out = Vec::with_capacity(body.len() + added);

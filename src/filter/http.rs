@@ -178,7 +178,8 @@ impl RouterHttp {
         {
             return;
         }
-        if let Some(ttft_ms) = self.timing.ttft_ms() {
+        if let Some(ttft_us) = self.timing.ttft_us() {
+            let ttft_ms = ttft_us as f64 / 1_000.0;
             shared
                 .config
                 .record_ttft(decision.model, ttft_ms, &HostStore);

@@ -112,11 +112,11 @@ impl Metrics {
         increment(pair.output_tokens, account.usage.output_tokens);
         increment(pair.cost, account.cost_micro_usd.unwrap_or(0));
         increment(pair.baseline_cost, account.baseline_micro_usd.unwrap_or(0));
-        if let Some(ms) = account.timing.ttft_ms() {
-            record(pair.ttft_ms, ms.round() as u64);
+        if let Some(us) = account.timing.ttft_us() {
+            record(pair.ttft_ms, us.div_ceil(1_000));
         }
-        if let Some(ms) = account.timing.latency_ms() {
-            record(pair.latency_ms, ms.round() as u64);
+        if let Some(us) = account.timing.latency_us() {
+            record(pair.latency_ms, us.div_ceil(1_000));
         }
     }
 }
