@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Where the bytes of a wasm module go: section sizes, and code size by crate and function.
+
+Function names come from the module's `name` section, so give it a build that kept it (not
+stripped), e.g.
+
+    CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --target wasm32-wasip1 --lib \\
+        --target-dir bench/target/size
+    python3 bench/wasm_size.py bench/target/size/wasm32-wasip1/release/tier_router.wasm
+
+(`bench/run.py --size-profile` does both.) Code sizes are the same as in the stripped module;
+only the custom sections (names, DWARF) differ. Standard library only.
+"""
+
+import argparse
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+SECTION_NAMES = {
+    0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
+    7: "export", 8: "start", 9: "element", 10: "code", 11: "data", 12: "datacount",
+}  # fmt: skip
+
+
+def leb(data, pos):
+    result, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+
+
+def name_at(data, pos):
+    length, pos = leb(data, pos)
+    return data[pos : pos + length].decode("utf-8", "replace"), pos + length
+
+
+def parse(data):
+    if data[:4] != b"\0asm":
+        raise SystemExit("not a wasm module")
+    pos, sections, imported_funcs, bodies, names = 8, [], 0, [], {}
+    while pos < len(data):
+        sid = data[pos]
+        size, body = leb(data, pos + 1)
+        end = body + size
+        label = SECTION_NAMES.get(sid, str(sid))
+        if sid == 0:
+            custom, _ = name_at(data, body)
+            label = f"custom:{custom}"
+            if custom == "name":
+                names = parse_names(data, _, end)
+        elif sid == 2:
+            imported_funcs = count_func_imports(data, body)
+        elif sid == 10:
+            count, p = leb(data, body)
+            for _ in range(count):
+                fsize, p2 = leb(data, p)
+                bodies.append(p2 + fsize - p)
+                p = p2 + fsize
+        sections.append((label, end - pos))
+        pos = end
+    return sections, imported_funcs, bodies, names
+
+
+def count_func_imports(data, pos):
+    count, pos = leb(data, pos)
+    funcs = 0
+    for _ in range(count):
+        _, pos = name_at(data, pos)
+        _, pos = name_at(data, pos)
+        kind = data[pos]
+        pos += 1
+        if kind == 0:  # function: type index
+            _, pos = leb(data, pos)
+            funcs += 1
+        elif kind == 1:  # table: reftype, limits
+            pos += 1
+            pos = skip_limits(data, pos)
+        elif kind == 2:  # memory: limits
+            pos = skip_limits(data, pos)
+        elif kind == 3:  # global: valtype, mut
+            pos += 2
+    return funcs
+
+
+def skip_limits(data, pos):
+    flags = data[pos]
+    _, pos = leb(data, pos + 1)
+    if flags & 1:
+        _, pos = leb(data, pos)
+    return pos
+
+
+def parse_names(data, pos, end):
+    names = {}
+    while pos < end:
+        sub = data[pos]
+        size, p = leb(data, pos + 1)
+        if sub == 1:
+            count, q = leb(data, p)
+            for _ in range(count):
+                index, q = leb(data, q)
+                name, q = name_at(data, q)
+                names[index] = name
+        pos = p + size
+    return names
+
+
+def demangle(name):
+    """Rust symbol names to paths: legacy (`_ZN..E`, or already demangled by the linker with
+    a leading `_<`), and v0 (`_R...`, only the identifiers kept). Others are left as they are."""
+    if name.startswith("_<"):
+        return name[1:]
+    if name.startswith("_R"):
+        # v0: identifiers are [s<disambiguator>_]<decimal length><bytes>, after a tag letter.
+        idents, pos = [], 2
+        ident_re = re.compile(r"(?:s[0-9A-Za-z]*_)?(\d+)_?")
+        while pos < len(name):
+            match = ident_re.match(name, pos)
+            if match and name[pos - 1].isalpha():
+                start = match.end()
+                ident = name[start : start + int(match.group(1))]
+                if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", ident or "-"):
+                    idents.append(ident)
+                    pos = start + len(ident)
+                    continue
+            pos += 1
+        return "::".join(idents) if idents else name
+    if not name.startswith("_ZN"):
+        return name
+    parts, pos = [], 3
+    while pos < len(name) and name[pos].isdigit():
+        match = re.match(r"\d+", name[pos:])
+        length = int(match.group())
+        pos += len(match.group())
+        parts.append(name[pos : pos + length])
+        pos += length
+    if parts and re.fullmatch(r"h[0-9a-f]{16}", parts[-1]):
+        parts.pop()
+    text = "::".join(parts)
+    for code, char in (("$LT$", "<"), ("$GT$", ">"), ("$u20$", " "), ("$RF$", "&"),
+                       ("$BP$", "*"), ("$C$", ","), ("$u7b$", "{"), ("$u7d$", "}"),
+                       ("$u5b$", "["), ("$u5d$", "]"), ("$u27$", "'"), ("..", "::")):  # fmt: skip
+        text = text.replace(code, char)
+    return text[1:] if text.startswith("_<") else text
+
+
+def crate_of(name):
+    """The crate a function belongs to: for `<a::B as c::D>::f` the implementing type's."""
+    text = name.lstrip("<&* ")
+    for prefix in ("mut ", "dyn "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text)
+    crate = match.group() if match else "?"
+    if "serde_json::de::Deserializer" in name and name.startswith("<&mut serde_json"):
+        return "serde_json (Deserializer instances)"
+    if crate in ("core", "alloc", "std"):
+        # Generic std code instantiated for a crate's types is that crate's weight.
+        for other in re.findall(r"\b(tier_router|serde_json|serde_core|serde|aho_corasick|proxy_wasm|"
+                                r"serde_path_to_error|hashbrown|memchr)\b", name):  # fmt: skip
+            return f"{other} (via {crate})"
+    return crate
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("wasm", type=Path)
+    p.add_argument("--top", type=int, default=25, help="largest functions to list")
+    args = p.parse_args(argv)
+    data = args.wasm.read_bytes()
+    sections, imported, bodies, names = parse(data)
+    print(f"{args.wasm}: {len(data):,} bytes")
+    print("\nsections (bytes):")
+    for label, size in sections:
+        print(f"  {label:<28} {size:>10,}")
+    code_total = sum(bodies)
+    if not names:
+        print("\nno name section: build without stripping to see functions")
+        return 0
+    by_crate = defaultdict(int)
+    funcs = []
+    for i, size in enumerate(bodies):
+        name = demangle(names.get(imported + i, f"func[{imported + i}]"))
+        funcs.append((size, name))
+        by_crate[crate_of(name)] += size
+    print(f"\ncode by crate (of {code_total:,} bytes of function bodies):")
+    for crate, size in sorted(by_crate.items(), key=lambda kv: -kv[1])[:20]:
+        print(f"  {crate:<40} {size:>9,}  {size / code_total:6.1%}")
+    print(f"\nlargest functions:")
+    for size, name in sorted(funcs, reverse=True)[: args.top]:
+        print(f"  {size:>8,}  {name[:150]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
