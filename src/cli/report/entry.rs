@@ -20,6 +20,8 @@ pub struct Entry<'r> {
     pub fallback: bool,
     pub failover: bool,
     pub escalated: bool,
+    /// The line carries `tier_router.failover` or `tier_router.escalated` at all.
+    pub failover_known: bool,
     /// The upstream's status (else Envoy's) is 400 or more.
     pub error: bool,
     pub input_tokens: u64,
@@ -49,6 +51,8 @@ impl<'r> Entry<'r> {
             fallback: tier == FALLBACK_TIER,
             failover: flag(record, Field::Failover),
             escalated: flag(record, Field::Escalated),
+            failover_known: record.get(Field::Failover).is_some()
+                || record.get(Field::Escalated).is_some(),
             error: status.is_some_and(|s| s >= 400.0),
             input_tokens: tokens(record, Field::InputTokens),
             output_tokens: tokens(record, Field::OutputTokens),

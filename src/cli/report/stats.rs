@@ -10,6 +10,9 @@ pub struct Stats {
     pub fallbacks: u64,
     pub failovers: u64,
     pub escalations: u64,
+    /// Lines that say whether they failed over or escalated (without any, both counts are
+    /// unknown, not zero).
+    pub failover_known: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cached_input_tokens: u64,
@@ -37,6 +40,7 @@ impl Stats {
         self.fallbacks += u64::from(e.fallback);
         self.failovers += u64::from(e.failover);
         self.escalations += u64::from(e.escalated);
+        self.failover_known += u64::from(e.failover_known);
         self.input_tokens += e.input_tokens;
         self.output_tokens += e.output_tokens;
         self.cached_input_tokens += e.cached_input_tokens;

@@ -166,10 +166,19 @@ fn served_cells(s: &Stats) -> Vec<String> {
         fmt::ms(s.latency.quantile(0.5)),
         fmt::ms(s.latency.quantile(0.95)),
         fmt::count(s.fallbacks),
-        fmt::count(s.failovers),
-        fmt::count(s.escalations),
+        known_count(s, s.failovers),
+        known_count(s, s.escalations),
     ]);
     cells
+}
+
+/// `-` when no line of the group said whether it failed over or escalated.
+fn known_count(s: &Stats, count: u64) -> String {
+    if s.failover_known == 0 {
+        "-".to_string()
+    } else {
+        fmt::count(count)
+    }
 }
 
 fn shadow_cells(s: &Stats) -> Vec<String> {
