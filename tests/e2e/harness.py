@@ -7,7 +7,6 @@ which mock got the request, with which bytes, and what the access log says about
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ for _name in ("NO_PROXY", "no_proxy"):
 sys.path[:0] = [str(REPO_ROOT / "scripts"), str(REPO_ROOT / "envoy")]
 
 import render  # noqa: E402  (envoy/render.py)
+from envoy_locate import find_envoy  # noqa: E402,F401  (scripts/envoy_locate.py)
 from mock_upstream import MockUpstream  # noqa: E402  (scripts/mock_upstream.py)
 
 WASM_PATH = REPO_ROOT / "target" / "wasm32-wasip1" / "release" / "tier_router.wasm"
@@ -36,20 +36,6 @@ SOURCE = "tier_router.decision_source"
 CUES = "tier_router.matched_cues"
 READY_TIMEOUT_S = 20
 LOG_TIMEOUT_S = 5
-
-
-def find_envoy():
-    """ENVOY_BIN, else `envoy` on PATH, else the repo's .venv (what scripts/test.sh installs)."""
-    explicit = os.environ.get("ENVOY_BIN")
-    if explicit:
-        # An explicit choice that does not exist is an error, not a reason to test another Envoy.
-        if not Path(explicit).exists():
-            raise RuntimeError(f"ENVOY_BIN={explicit} does not exist")
-        return explicit
-    for candidate in (shutil.which("envoy"), REPO_ROOT / ".venv/bin/envoy"):
-        if candidate and Path(candidate).exists():
-            return str(candidate)
-    raise RuntimeError("no envoy found: set ENVOY_BIN or run scripts/test.sh to create .venv")
 
 
 def ensure_wasm():
