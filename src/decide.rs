@@ -372,29 +372,27 @@ impl Config {
 /// OpenAI Chat Completions and Completions take `stream_options`; Responses always reports
 /// usage and Anthropic rejects unknown fields, so only these paths get it.
 fn accepts_stream_options(path: &str) -> bool {
-    let path = path
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('/');
-    path.ends_with("/chat/completions") || path.ends_with("/completions")
+    let endpoint = endpoint(path);
+    endpoint.ends_with("/chat/completions") || endpoint.ends_with("/completions")
 }
 
 /// The completion-token cap field of the API at `path`, for a floor added to a request
 /// without one.
 fn cap_field(path: &str) -> &'static str {
-    let path = path
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('/');
-    if path.ends_with("/chat/completions") {
+    let endpoint = endpoint(path);
+    if endpoint.ends_with("/chat/completions") {
         "max_completion_tokens"
-    } else if path.ends_with("/responses") {
+    } else if endpoint.ends_with("/responses") {
         "max_output_tokens"
     } else {
         "max_tokens"
     }
+}
+
+/// The path without its query string or a trailing `/`: what names the API endpoint.
+fn endpoint(path: &str) -> &str {
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
+    path.trim_end_matches('/')
 }
 
 /// `/api/classify` matches `/api/classify` and `/api/classify/...`, not `/api/classifyx`.
