@@ -6,6 +6,7 @@ use crate::cost;
 use crate::decide::{Decision, Side};
 use crate::names::state;
 use crate::usage::{self, Usage, UsageScanner, UsageSource};
+use crate::wire;
 
 /// Proxy clock readings, in nanoseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -78,8 +79,16 @@ impl Config {
         }
     }
 
-    /// The access-log fields of a decision and its account, as filter-state (key, value)
-    /// pairs. Values are plain text; Envoy's JSON access log escapes them.
+    /// The whole access-log record of a routed request, encoded as the one filter-state
+    /// value the adapter writes: the decision's fields, then the account's.
+    pub fn log_record(&self, decision: &Decision, account: &Account) -> Vec<u8> {
+        let mut fields = self.decision_fields(decision);
+        fields.extend(self.log_fields(account));
+        wire::string_struct(&fields)
+    }
+
+    /// The access-log fields of an account, as (key, text) pairs; Envoy's JSON access log
+    /// escapes the text.
     pub fn log_fields(&self, account: &Account) -> Vec<(&'static str, String)> {
         let u = &account.usage;
         let mut fields = vec![
@@ -116,7 +125,7 @@ impl Config {
         fields
     }
 
-    /// The decision's access-log fields, known as soon as the request is routed.
+    /// The decision's access-log fields.
     pub fn decision_fields(&self, decision: &Decision) -> Vec<(&'static str, String)> {
         let candidates: Vec<&str> = decision
             .candidates

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod session;
 pub mod store;
 pub mod usage;
+pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;

@@ -18,9 +18,13 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The tier label used when no tier was chosen and the fallback model serves.
 pub const FALLBACK_TIER: &str = "fallback";
 
-/// Filter-state keys (Envoy prefixes them with `wasm.`; read with
-/// `%FILTER_STATE(wasm.<key>:PLAIN)%`). OpenTelemetry GenAI names where one exists.
+/// The access-log record's field names, OpenTelemetry GenAI names where one exists. All of
+/// them travel in one filter-state value, [`state::RECORD`] (a `google.protobuf.Struct`):
+/// `%CEL(filter_state['wasm.tier_router']['<key>'])%` reads one field,
+/// `%FILTER_STATE(wasm.tier_router:TYPED)%` the whole record.
 pub mod state {
+    /// The filter-state value (Envoy names it `wasm.tier_router`).
+    pub const RECORD: &str = "tier_router";
     pub const TIER: &str = "tier_router.tier";
     pub const MODEL: &str = "gen_ai.request.model";
     pub const SOURCE: &str = "tier_router.decision_source";

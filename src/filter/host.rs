@@ -49,6 +49,11 @@ extern "C" {
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
     ) -> u32;
+    fn proxy_get_header_map_pairs(
+        map_type: u32,
+        return_map_data: *mut *mut u8,
+        return_map_size: *mut usize,
+    ) -> u32;
     fn proxy_replace_header_map_value(
         map_type: u32,
         key_data: *const u8,
@@ -91,6 +96,7 @@ extern "C" {
         name_size: usize,
         return_id: *mut u32,
     ) -> u32;
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
     fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
@@ -148,6 +154,21 @@ pub fn header(map: MapType, name: &str) -> Result<Option<Vec<u8>>, HostError> {
         // SAFETY: on OK, data/size come from the host allocation.
         OK => Ok(Some(unsafe { take_host_bytes(data, size) })),
         NOT_FOUND => Ok(None),
+        other => Err(HostError(other)),
+    }
+}
+
+/// A whole header map in proxy-wasm's serialisation (decoded by `wire::header_pairs`): one
+/// host call instead of one per header.
+pub fn header_pairs(map: MapType) -> Result<Vec<u8>, HostError> {
+    let mut data = null_mut();
+    let mut size = 0;
+    // SAFETY: the host writes a pointer/length pair it allocated, or nothing.
+    let status = unsafe { proxy_get_header_map_pairs(map as u32, &mut data, &mut size) };
+    match status {
+        // SAFETY: on OK, data/size come from the host allocation.
+        OK => Ok(unsafe { take_host_bytes(data, size) }),
+        NOT_FOUND => Ok(Vec::new()),
         other => Err(HostError(other)),
     }
 }
@@ -210,13 +231,26 @@ pub fn set_property(name: &str, value: &[u8]) -> Result<(), HostError> {
     check(unsafe { proxy_set_property(name.as_ptr(), name.len(), value.as_ptr(), value.len()) })
 }
 
-/// Calls an Envoy foreign function with no arguments and discards its result.
-pub fn call_foreign(name: &str) -> Result<(), HostError> {
+/// Calls an Envoy foreign function and discards its result.
+pub fn call_foreign(name: &str, args: &[u8]) -> Result<(), HostError> {
     let mut data = null_mut();
     let mut size = 0;
-    // SAFETY: the host writes a pointer/length pair it allocated, or nothing.
+    let args_data = if args.is_empty() {
+        null()
+    } else {
+        args.as_ptr()
+    };
+    // SAFETY: pointers and lengths describe live slices; the host writes a pointer/length
+    // pair it allocated, or nothing.
     let status = unsafe {
-        proxy_call_foreign_function(name.as_ptr(), name.len(), null(), 0, &mut data, &mut size)
+        proxy_call_foreign_function(
+            name.as_ptr(),
+            name.len(),
+            args_data,
+            args.len(),
+            &mut data,
+            &mut size,
+        )
     };
     // SAFETY: data/size come from the host allocation (or are null/0).
     drop(unsafe { take_host_bytes(data, size) });
@@ -228,6 +262,12 @@ pub fn define_metric(kind: MetricType, name: &str) -> Result<u32, HostError> {
     // SAFETY: pointer and length describe a live &str; the host writes one u32.
     check(unsafe { proxy_define_metric(kind as u32, name.as_ptr(), name.len(), &mut id) })?;
     Ok(id)
+}
+
+/// Asks for `on_tick` every `period_ms` on this VM's root context.
+pub fn set_tick_period_ms(period_ms: u32) -> Result<(), HostError> {
+    // SAFETY: a plain value.
+    check(unsafe { proxy_set_tick_period_milliseconds(period_ms) })
 }
 
 pub fn increment_metric(id: u32, offset: i64) -> Result<(), HostError> {

@@ -13,8 +13,9 @@ use super::root::Shared;
 use super::store::HostStore;
 use crate::account::Timing;
 use crate::config::PolicyKind;
+use crate::names::state;
 use crate::usage::UsageScanner;
-use crate::{BodyStatus, Config, Decision, Env, RequestHead, Routed, Side};
+use crate::{wire, BodyStatus, Config, Decision, Env, RequestHead, Routed, Side};
 
 pub struct RouterHttp {
     shared: Option<Rc<Shared>>,
@@ -29,6 +30,16 @@ pub struct RouterHttp {
     upstream_status: Option<u16>,
     usage: UsageScanner,
     accounted: bool,
+}
+
+/// Request headers that only steer the request path and are not kept.
+#[derive(Debug, Default)]
+struct RequestFacts {
+    path: Option<String>,
+    content_length: Option<String>,
+    content_type: Option<String>,
+    /// The client sent the cluster header (which only the filter may set).
+    cluster_header: bool,
 }
 
 impl RouterHttp {
@@ -64,22 +75,46 @@ impl RouterHttp {
         }
     }
 
-    /// Reads what the decision needs from the request headers; removes any client-sent
-    /// cluster header so no client can pick a cluster.
-    fn read_headers(&mut self, config: &Config) -> Option<usize> {
-        let removed = host::remove_header(MapType::RequestHeaders, &config.headers.cluster);
-        warn_on_err("remove the client's cluster header", removed);
-        self.path = request_header(":path").unwrap_or_default();
-        self.task = request_header(&config.headers.task);
-        self.session = config
-            .sessions
-            .as_ref()
-            .and_then(|s| request_header(&s.header));
-        self.request_id = request_header(&config.headers.request_id);
-        let content_length =
-            request_header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
-        self.has_content_length = content_length.is_some();
-        content_length
+    /// Reads what the decision needs from the request headers, all in one host call;
+    /// removes any client-sent cluster header so no client can pick a cluster.
+    fn read_headers(&mut self, config: &Config) -> RequestFacts {
+        let serialized = host::header_pairs(MapType::RequestHeaders)
+            .map_err(|e| log::warn!("cannot read the request headers: host status {}", e.0))
+            .unwrap_or_default();
+        let Some(pairs) = wire::header_pairs(&serialized) else {
+            log::warn!("request headers arrived in a layout this filter cannot read");
+            let removed = host::remove_header(MapType::RequestHeaders, &config.headers.cluster);
+            warn_on_err("remove the client's cluster header", removed);
+            return RequestFacts::default();
+        };
+        let session_header = config.sessions.as_ref().map(|s| s.header.as_str());
+        let mut facts = RequestFacts::default();
+        // The first of repeated headers counts, as with Envoy's single-header lookup.
+        for (name, value) in pairs {
+            let slot = match name {
+                b":path" => &mut facts.path,
+                b"content-length" => &mut facts.content_length,
+                b"content-type" => &mut facts.content_type,
+                n if n == config.headers.task.as_bytes() => &mut self.task,
+                n if n == config.headers.request_id.as_bytes() => &mut self.request_id,
+                n if Some(n) == session_header.map(str::as_bytes) => &mut self.session,
+                n if n == config.headers.cluster.as_bytes() => {
+                    facts.cluster_header = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(String::from_utf8_lossy(value).into_owned());
+            }
+        }
+        self.path = facts.path.take().unwrap_or_default();
+        if facts.cluster_header {
+            let removed = host::remove_header(MapType::RequestHeaders, &config.headers.cluster);
+            warn_on_err("remove the client's cluster header", removed);
+        }
+        self.has_content_length = facts.content_length.is_some();
+        facts
     }
 
     fn apply(&mut self, shared: &Shared, routed: Routed, body_size: usize) {
@@ -100,11 +135,8 @@ impl RouterHttp {
         }
         // The client's cluster header was removed in any case; newer Envoy ABIs no longer
         // re-pick the route when a header changes.
-        if let Err(e) = host::call_foreign("clear_route_cache") {
+        if let Err(e) = host::call_foreign("clear_route_cache", &[]) {
             log::debug!("clear_route_cache unavailable: host status {}", e.0);
-        }
-        for (key, value) in config.decision_fields(&decision) {
-            set_state(key, &value);
         }
         shared.metrics.decided(&decision);
         log::debug!(
@@ -160,8 +192,13 @@ impl RouterHttp {
             shared
                 .config
                 .account(decision, &self.usage, self.timing, self.upstream_status);
-        for (key, value) in shared.config.log_fields(&account) {
-            set_state(key, &value);
+        let record = shared.config.log_record(decision, &account);
+        if let Err(e) = host::set_property(state::RECORD, &record) {
+            log::debug!(
+                "cannot set filter state {}: host status {}",
+                state::RECORD,
+                e.0
+            );
         }
         shared.metrics.accounted(decision, &account);
     }
@@ -214,7 +251,10 @@ impl HttpContext for RouterHttp {
             return Action::Continue;
         };
         self.timing.start_ns = now_ns().unwrap_or(0);
-        let content_length = self.read_headers(&shared.config);
+        let facts = self.read_headers(&shared.config);
+        let content_length = facts
+            .content_length
+            .and_then(|v| v.trim().parse::<usize>().ok());
         if end_of_stream {
             let routed = shared
                 .config
@@ -227,7 +267,7 @@ impl HttpContext for RouterHttp {
             return Action::Continue;
         }
         let too_large = content_length.is_some_and(|n| n > shared.config.max_body_bytes);
-        if too_large || !is_json_content_type(request_header("content-type").as_deref()) {
+        if too_large || !is_json_content_type(facts.content_type.as_deref()) {
             self.skip_body(
                 &shared,
                 if too_large {
@@ -340,10 +380,6 @@ fn now_ns() -> Option<u64> {
         .ok()
 }
 
-fn request_header(name: &str) -> Option<String> {
-    header(MapType::RequestHeaders, name)
-}
-
 fn response_header(name: &str) -> Option<String> {
     header(MapType::ResponseHeaders, name)
 }
@@ -353,12 +389,6 @@ fn header(map: MapType, name: &str) -> Option<String> {
         .map_err(|e| log::warn!("cannot read header {name}: host status {}", e.0))
         .ok()
         .flatten()
-}
-
-fn set_state(key: &str, value: &str) {
-    if let Err(e) = host::set_property(key, value.as_bytes()) {
-        log::debug!("cannot set filter state {key}: host status {}", e.0);
-    }
 }
 
 fn warn_on_err(what: &str, result: Result<(), host::HostError>) {

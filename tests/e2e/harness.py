@@ -28,6 +28,8 @@ from envoy_locate import find_envoy  # noqa: E402,F401  (scripts/envoy_locate.py
 from mock_upstream import MockUpstream  # noqa: E402  (scripts/mock_upstream.py)
 
 WASM_PATH = REPO_ROOT / "target" / "wasm32-wasip1" / "release" / "tier_router.wasm"
+# How often the filter hands its counters to Envoy (METRICS_FLUSH_MS in src/filter/root.rs).
+METRICS_FLUSH_S = 1.0
 FILTER_CONFIG = json.loads(render.CONFIG_PATH.read_text(encoding="utf-8"))
 # Access-log keys: the filter's filter-state keys (src/names.rs), logged under their own names.
 TIER = "tier_router.tier"
@@ -267,4 +269,7 @@ class Stack:
         return hits[0]
 
     def prometheus_stats(self):
+        # Counters reach Envoy on the filter's tick (METRICS_FLUSH_MS in src/filter/root.rs):
+        # wait one tick and a margin so every request sent so far is counted.
+        time.sleep(METRICS_FLUSH_S + 0.5)
         return self.envoy.admin_get("/stats/prometheus") or ""
