@@ -200,11 +200,15 @@ class Stack:
     """Mock upstreams (one per model of the filter config) behind one Envoy with the filter.
 
     `config` (a dict) replaces envoy/tier-router.json; `concurrency` sets Envoy's worker
-    threads (pins and learned TTFTs must hold across them).
+    threads (pins and learned TTFTs must hold across them); `edit_bootstrap` (text -> text)
+    changes the rendered envoy.yaml before Envoy starts.
     """
 
-    def __init__(self, workdir, envoy_bin, wasm_path, config=None, concurrency=1):
+    def __init__(
+        self, workdir, envoy_bin, wasm_path, config=None, concurrency=1, edit_bootstrap=None
+    ):
         self.workdir = Path(workdir)
+        self.edit_bootstrap = edit_bootstrap or (lambda text: text)
         self.config = config or FILTER_CONFIG
         self.mocks = {m["name"]: MockUpstream(m["name"]) for m in self.config["models"]}
         self.cluster_of = {m["name"]: m["cluster"] for m in self.config["models"]}
@@ -223,14 +227,14 @@ class Stack:
         filter_config.write_text(json.dumps(self.config, indent=2))
         config_path = self.workdir / "envoy.yaml"
         config_path.write_text(
-            render.render(
+            self.edit_bootstrap(render.render(
                 listener_port=self.listener_port,
                 admin_port=self.admin_port,
                 upstream_ports=[mock.port for mock in self.mocks.values()],
                 wasm_path=self.wasm_path,
                 access_log_path=self.access_log.path,
                 config_path=filter_config,
-            )
+            ))
         )
         envoy_log = self.workdir / "envoy.log"
         self.envoy = Envoy(

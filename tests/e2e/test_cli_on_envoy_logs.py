@@ -11,6 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+import yaml
 
 import harness
 from prompts import ANALYSIS_PROMPT, CHAT_PATH, LABEL_PROMPT, UNMATCHED_PROMPT, chat, conversation
@@ -182,3 +183,64 @@ def test_report_says_what_shadow_routing_would_have_saved(cli, shadow_stack, tmp
     assert shadow["by_tier"]["label"]["saved_percent"] > 90
     text = run(cli, "report", log).stdout.decode()
     assert "what routing would have saved" in text
+
+
+def with_typed_record_log(path):
+    """An edit_bootstrap that adds a second access log: the filter's whole record as one
+    object (`%FILTER_STATE(wasm.tier_router:TYPED)%`), the format README offers besides the
+    one-key-per-field log."""
+
+    def edit(text):
+        bootstrap = yaml.safe_load(text)
+        listener = bootstrap["static_resources"]["listeners"][0]
+        hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+        hcm["access_log"].append(
+            {
+                "name": "envoy.access_loggers.file",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                    "path": str(path),
+                    "log_format": {
+                        "json_format": {
+                            "request_id": "%REQ(X-REQUEST-ID)%",
+                            "start_time": "%START_TIME%",
+                            "tier_router": "%FILTER_STATE(wasm.tier_router:TYPED)%",
+                        }
+                    },
+                },
+            }
+        )
+        return yaml.safe_dump(bootstrap, sort_keys=False)
+
+    return edit
+
+
+def test_the_whole_record_logs_as_one_object_and_report_reads_it(
+    cli, envoy_bin, wasm_path, tmp_path
+):
+    typed_log = tmp_path / "typed.log"
+    stack = harness.Stack(
+        tmp_path / "stack",
+        envoy_bin,
+        wasm_path,
+        edit_bootstrap=with_typed_record_log(typed_log),
+    )
+    (tmp_path / "stack").mkdir()
+    try:
+        stack.start()
+        outcomes = [stack.call(CHAT_PATH, body) for body in BODIES]
+        flat_log = snapshot(stack, outcomes, tmp_path)
+        typed_entries = harness.AccessLog(typed_log)
+        for outcome in outcomes:
+            typed = typed_entries.entry(outcome.request_id)["tier_router"]
+            assert typed["@type"] == "type.googleapis.com/google.protobuf.Struct"
+            flat = {k: v for k, v in outcome.log.items() if v is not None}
+            # Every field the flat log shows, the record holds, with the same text.
+            for key, value in typed["value"].items():
+                assert flat[key] == value, key
+            assert typed["value"][TIER] == outcome.log[TIER]
+    finally:
+        stack.stop()
+    typed_copy = tmp_path / "typed-copy.log"
+    shutil.copyfile(typed_log, typed_copy)
+    assert report(cli, typed_copy)["served"] == report(cli, flat_log)["served"]

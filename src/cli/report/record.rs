@@ -1,12 +1,14 @@
 //! One access-log line as JSON: only the keys `report` reads, borrowed from the line unless
 //! the JSON escapes them. Values may be strings (Envoy prints filter state as text), numbers
 //! or booleans; `null`, `"-"`, `""`, objects and arrays count as absent. Unknown keys are
-//! skipped without allocating.
+//! skipped without allocating. The keys are read at the top level, or inside the filter's
+//! whole record when the log has it as one object (`"tier_router":
+//! "%FILTER_STATE(wasm.tier_router:TYPED)%"` prints `{"@type": ..., "value": {...}}`).
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tier_router::names::state;
 
 /// Keys the filter does not log yet; counted when a later filter (or another proxy) adds them.
@@ -152,22 +154,92 @@ impl<'de> Visitor<'de> for RecordVisitor {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Record<'de>, A::Error> {
         let mut record = Record::default();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            match field_of(&key) {
-                Some(field) => {
-                    let Value(value) = map.next_value()?;
-                    if let Some(slot) = record.values.get_mut(field as usize) {
-                        *slot = value;
-                    }
-                }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
+        read_fields(map, &mut record)?;
+        Ok(record)
+    }
+}
+
+/// Reads the known keys of one JSON object into `record`, descending into the filter's whole
+/// record (`tier_router`) and its `value` when they are objects.
+fn read_fields<'de, A: MapAccess<'de>>(
+    mut map: A,
+    record: &mut Record<'de>,
+) -> Result<(), A::Error> {
+    while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        if key == state::RECORD || key == "value" {
+            map.next_value_seed(Nested(record))?;
+            continue;
+        }
+        match field_of(&key) {
+            Some(field) => {
+                let Value(value) = map.next_value()?;
+                if let Some(slot) = record.values.get_mut(field as usize) {
+                    *slot = value;
                 }
             }
+            None => {
+                map.next_value::<IgnoredAny>()?;
+            }
         }
-        Ok(record)
+    }
+    Ok(())
+}
+
+/// A value that may be an object of record fields; anything else is skipped.
+struct Nested<'r, 'de>(&'r mut Record<'de>);
+
+impl<'de> DeserializeSeed<'de> for Nested<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Nested<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        read_fields(map, self.0)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
     }
 }
 
@@ -289,6 +361,18 @@ mod tests {
         assert_eq!(record.text(Field::Tier), Some("new"));
         let record = Record::parse(br#"{"tier":"old"}"#).unwrap();
         assert_eq!(record.text(Field::Tier), Some("old"));
+    }
+
+    #[test]
+    fn the_whole_record_as_one_typed_object_is_read() {
+        let line = br#"{"status":200,"tier_router":{"@type":"type.googleapis.com/google.protobuf.Struct","value":{"tier_router.tier":"label","gen_ai.usage.input_tokens":"12"}}}"#;
+        let record = Record::parse(line).unwrap();
+        assert_eq!(record.text(Field::Tier), Some("label"));
+        assert_eq!(record.text(Field::InputTokens), Some("12"));
+        assert_eq!(record.get(Field::Status), Some(&Scalar::Number(200.0)));
+        // Without the record, as text, or a top-level `value` that is not an object: skipped.
+        let record = Record::parse(br#"{"tier_router":"-","value":3,"tier":"chat"}"#).unwrap();
+        assert_eq!(record.text(Field::Tier), Some("chat"));
     }
 
     #[test]
