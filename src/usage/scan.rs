@@ -8,6 +8,11 @@
 //! across chunk boundaries, captures the object that follows (at most [`MAX_USAGE_BYTES`]),
 //! and merges it. Bytes are never decoded as text, so a character split across chunks is
 //! harmless. Alongside, it counts SSE `data:` events and notes `data: [DONE]`.
+//!
+//! Both run a byte at a time only where a byte can change their state: the rest of a line
+//! before a `"usage"` key is skipped with memchr/memmem (see `UsageScanner::skip`).
+
+use memchr::{memchr, memmem};
 
 use super::RawUsage;
 
@@ -34,6 +39,17 @@ pub struct UsageScanner {
     pub done: bool,
     /// Response body bytes seen.
     pub bytes: u64,
+    key_finder: KeyFinder,
+}
+
+/// Finds [`KEY`]; built once per response rather than once per search.
+#[derive(Debug)]
+struct KeyFinder(memmem::Finder<'static>);
+
+impl Default for KeyFinder {
+    fn default() -> Self {
+        KeyFinder(memmem::Finder::new(KEY))
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -75,10 +91,49 @@ impl UsageScanner {
     /// Scans one chunk. Cost is linear in the chunk; state is bounded.
     pub fn feed(&mut self, chunk: &[u8]) {
         self.bytes += chunk.len() as u64;
-        for &b in chunk {
+        let mut at = 0;
+        // The next `\n` at or after `at` (or the chunk's end), looked for again only once
+        // passed, so a long line with many keys is still searched once.
+        let mut newline = None;
+        loop {
+            at = self.skip(chunk, at, &mut newline);
+            let Some(&b) = chunk.get(at) else {
+                return;
+            };
             self.step_line(b);
             self.step_usage(b);
+            at += 1;
         }
+    }
+
+    /// Where the byte-at-a-time machines next have work, from `at`. Looking for the key
+    /// (`State::Key`), only a `"` changes the state; in the rest of a line
+    /// (`LineState::Rest`), only a `\n`. So both jump to the next `"usage"` in the line, or
+    /// else to its `\n`; where the line runs past the chunk, to its last bytes, which may
+    /// begin a key that the next chunk ends. A partial key match cut off before the jump's
+    /// target (by a byte of the line or by its `\n`) leaves the state as a fresh start there
+    /// would, because the key's only `"` is its first byte.
+    fn skip(&self, chunk: &[u8], at: usize, newline: &mut Option<usize>) -> usize {
+        if self.state != State::Key || self.line != LineState::Rest {
+            return at;
+        }
+        let line_end = match *newline {
+            Some(end) if end >= at => end,
+            _ => {
+                let rest = chunk.get(at..).unwrap_or_default();
+                let end = memchr(b'\n', rest).map_or(chunk.len(), |i| at + i);
+                *newline = Some(end);
+                end
+            }
+        };
+        let line = chunk.get(at..line_end).unwrap_or_default();
+        if let Some(key) = self.key_finder.0.find(line) {
+            return at + key;
+        }
+        if line_end < chunk.len() {
+            return line_end;
+        }
+        at.max(chunk.len().saturating_sub(KEY.len() - 1))
     }
 
     /// Usage merged from every usage object seen (later fields override earlier ones, as
@@ -207,5 +262,40 @@ impl UsageScanner {
             return LineState::Payload(matched + 1);
         }
         LineState::Rest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Usage, events and `[DONE]` as a string, after feeding `chunks`.
+    fn scan<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> String {
+        let mut scanner = UsageScanner::new();
+        for chunk in chunks {
+            scanner.feed(chunk);
+        }
+        format!("{:?} {} {}", scanner.usage(), scanner.events, scanner.done)
+    }
+
+    /// Skipping must find what a byte at a time finds (one-byte chunks never skip), wherever
+    /// the body is split: broken and restarted keys, keys in strings, long lines.
+    #[test]
+    fn skipping_finds_what_a_byte_at_a_time_finds() {
+        let filler = "x".repeat(300);
+        for body in [
+            format!(r#"data: {{"a":"{filler}","usa"usage":{{"prompt_tokens":1}}}}"#),
+            format!("data: {{\"usag\ndata: \"usage\":{{\"input_tokens\":2}}}}\n\n{filler}"),
+            format!(r#"{{"t":"\"usage\": {{","{filler}":"usage","usage" : {{"output_tokens":3}}}}"#),
+            format!("data: {filler}\r\ndata: [DONE]\n\ndata: {{\"usage\":null,\"usage\":{{\"prompt_tokens\":4}}}}"),
+        ] {
+            let bytes = body.as_bytes();
+            let reference = scan(bytes.chunks(1));
+            assert!(reference.starts_with("Some"), "{body}");
+            for cut in 0..=bytes.len() {
+                let (head, tail) = bytes.split_at(cut);
+                assert_eq!(scan([head, tail]), reference, "{body} cut at {cut}");
+            }
+        }
     }
 }
