@@ -7,9 +7,9 @@ demo:
 test:
 	bash scripts/test.sh
 
+# The filter as shipped: cargo profile `wasm`, then wasm-opt -Oz.
 wasm:
-	rustup target add wasm32-wasip1
-	cargo build --release --target wasm32-wasip1 --lib
+	bash scripts/build_wasm.sh
 
 cli:
 	cargo build --release --bin tier-router

@@ -215,14 +215,14 @@ def run(cmd, **kwargs):
     return result
 
 
-def common_sh(function):
+def common_sh(function, env=None):
     """Runs a helper of scripts/common.sh (the one place that installs the repo's tools)."""
     script = f'source "{REPO_ROOT}/scripts/common.sh" && {function}'
-    run(["bash", "-c", script], cwd=REPO_ROOT)
+    run(["bash", "-c", script], cwd=REPO_ROOT, env=env)
 
 
 def build(need_core, core_wasm):
-    log("building tier-router (wasm32-wasip1, release)")
+    log("building tier-router as shipped (scripts/common.sh build_wasm: opt-level z, wasm-opt -Oz)")
     common_sh("ensure_wasm_target && build_wasm")
     log("building the no-op floor filter (bench/noop-filter)")
     run([
@@ -244,14 +244,10 @@ def build(need_core, core_wasm):
 
 
 def size_profile(out):
-    """The module built like the shipped one but with its name section, then wasm_size.py."""
-    log("building tier-router unstripped for the size profile (bench/target/size)")
-    env = dict(os.environ, CARGO_PROFILE_RELEASE_STRIP="false")
-    run(
-        ["cargo", "build", "--release", "--target", "wasm32-wasip1", "--lib",
-         "--target-dir", SIZE_TARGET_DIR],
-        cwd=REPO_ROOT, env=env,
-    )  # fmt: skip
+    """The module built like the shipped one (the same build_wasm) but with its name section,
+    then wasm_size.py."""
+    log("building tier-router with its name section for the size profile (bench/target/size)")
+    common_sh("build_wasm --keep-names", env=dict(os.environ, CARGO_TARGET_DIR=str(SIZE_TARGET_DIR)))
     wasm = SIZE_TARGET_DIR / "wasm32-wasip1" / "release" / "tier_router.wasm"
     result = run(
         [sys.executable, BENCH_DIR / "wasm_size.py", wasm], capture_output=True, text=True

@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Where the bytes of a wasm module go: section sizes, and code size by crate and function.
 
-Function names come from the module's `name` section, so give it a build that kept it (not
-stripped), e.g.
+Function names come from the module's `name` section, so give it a build that kept it: the
+shipped build (scripts/common.sh `build_wasm`: cargo profile `wasm`, then wasm-opt -Oz) with
+`--keep-names`, e.g.
 
-    CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --target wasm32-wasip1 --lib \\
-        --target-dir bench/target/size
+    CARGO_TARGET_DIR=bench/target/size bash scripts/build_wasm.sh --keep-names
     python3 bench/wasm_size.py bench/target/size/wasm32-wasip1/release/tier_router.wasm
 
-(`bench/run.py --size-profile` does both.) Code sizes are the same as in the stripped module;
-only the custom sections (names, DWARF) differ. Standard library only.
+(`bench/run.py --size-profile` does both.) Code sizes are the same as in the shipped module;
+only the custom sections (names) differ. Standard library only.
 """
 
 import argparse

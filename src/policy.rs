@@ -25,6 +25,20 @@ pub struct Choice {
     pub candidates: Vec<ModelId>,
 }
 
+/// Sorts a short list (a tier's models, the configured path prefixes) by `less`, stably. An
+/// insertion sort: a hundred bytes of wasm per use where each `sort_unstable_by*` instance
+/// links about 2.5 KB (pdqsort, heapsort fallback, sorting networks). Quadratic, so only for
+/// lists of configuration size.
+pub(crate) fn sort_short_by<T>(v: &mut [T], mut less: impl FnMut(&T, &T) -> bool) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && less(&v[j], &v[j - 1]) {
+            v.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
+
 /// A model's learned TTFT: an exponentially weighted moving average.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TtftStats {
@@ -66,9 +80,10 @@ impl Config {
                     .unwrap_or(t.expected_output_tokens)
                     .min(t.expected_output_tokens.max(1) * 16);
                 let mut ranked = t.models.clone();
-                // Unstable sorts link far less code into the module; the model id keeps ties in config order.
-                ranked.sort_unstable_by_key(|m| {
-                    (self.expected_micro_usd(*m, input.prompt_bytes, output), m.0)
+                // The model id keeps ties in config order.
+                sort_short_by(&mut ranked, |a, b| {
+                    (self.expected_micro_usd(*a, input.prompt_bytes, output), a.0)
+                        < (self.expected_micro_usd(*b, input.prompt_bytes, output), b.0)
                 });
                 Choice {
                     model: ranked.first().copied().unwrap_or(first),
@@ -128,7 +143,9 @@ impl Config {
                     .map(|s| (*m, s.ewma_ms))
             })
             .collect();
-        learned.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0 .0.cmp(&b.0 .0)));
+        sort_short_by(&mut learned, |a, b| {
+            a.1.total_cmp(&b.1).then(a.0 .0.cmp(&b.0 .0)).is_lt()
+        });
         let mut candidates: Vec<ModelId> = learned.iter().map(|(m, _)| *m).collect();
         let unlearned: Vec<ModelId> = models
             .iter()

@@ -346,7 +346,7 @@ fn compile_paths(raw: &RawConfig, tiers: &[Tier]) -> Result<Vec<(String, TierId)
         paths.push((prefix.trim_end_matches('/').to_string(), id));
     }
     // Longest first, so `/api/classify/fast` wins over `/api/classify`.
-    paths.sort_unstable_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    crate::policy::sort_short_by(&mut paths, |a, b| a.0.len() > b.0.len());
     Ok(paths)
 }
 
