@@ -115,6 +115,10 @@ def read_log(path, request_ids, timeout_s=5):
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     entry = json.loads(line)
+                    # The filter's fields arrive as one JSON object, logged as a string.
+                    record = entry.get("tier_router")
+                    if isinstance(record, str) and record.startswith("{"):
+                        entry.update(json.loads(record))
                     entries[entry.get("request_id")] = entry
         if all(rid in entries for rid in request_ids) or time.monotonic() > deadline:
             return entries

@@ -6,7 +6,6 @@ use crate::cost;
 use crate::decide::{Decision, Side};
 use crate::names::state;
 use crate::usage::{self, Usage, UsageScanner, UsageSource};
-use crate::wire;
 
 /// Proxy clock readings, in nanoseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -79,12 +78,15 @@ impl Config {
         }
     }
 
-    /// The whole access-log record of a routed request, encoded as the one filter-state
-    /// value the adapter writes: the decision's fields, then the account's.
-    pub fn log_record(&self, decision: &Decision, account: &Account) -> Vec<u8> {
+    /// Every access-log field of a routed request: the decision's, then the account's.
+    pub fn log_record(
+        &self,
+        decision: &Decision,
+        account: &Account,
+    ) -> Vec<(&'static str, String)> {
         let mut fields = self.decision_fields(decision);
         fields.extend(self.log_fields(account));
-        wire::string_struct(&fields)
+        fields
     }
 
     /// The access-log fields of an account, as (key, text) pairs; Envoy's JSON access log
@@ -163,4 +165,45 @@ pub fn policy_name(policy: PolicyKind) -> &'static str {
         PolicyKind::FastestTtft => "fastest_ttft",
         PolicyKind::Weighted => "weighted",
     }
+}
+
+/// The fields as one JSON object of strings, in order: the `record` filter-state value, which
+/// an access log prints with `%FILTER_STATE(wasm.tier_router:PLAIN)%`.
+pub fn record_json(fields: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(fields.len() * 40);
+    out.push('{');
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, key);
+        out.push(':');
+        push_json_string(&mut out, value);
+    }
+    out.push('}');
+    out
+}
+
+/// `text` as a JSON string literal (RFC 8259 escapes), without serde's serializer in the
+/// module.
+fn push_json_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let b = c as u8;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }

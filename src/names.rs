@@ -18,12 +18,12 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The tier label used when no tier was chosen and the fallback model serves.
 pub const FALLBACK_TIER: &str = "fallback";
 
-/// The access-log record's field names, OpenTelemetry GenAI names where one exists. All of
-/// them travel in one filter-state value, [`state::RECORD`] (a `google.protobuf.Struct`):
-/// `%CEL(filter_state['wasm.tier_router']['<key>'])%` reads one field,
-/// `%FILTER_STATE(wasm.tier_router:TYPED)%` the whole record.
+/// The access-log fields' names, OpenTelemetry GenAI names where one exists. By default each
+/// is its own filter-state value (Envoy prefixes `wasm.`: `%FILTER_STATE(wasm.<key>:PLAIN)%`);
+/// with `"filter_state": "record"` they travel as one JSON object in [`state::RECORD`]
+/// (`%FILTER_STATE(wasm.tier_router:PLAIN)%`).
 pub mod state {
-    /// The filter-state value (Envoy names it `wasm.tier_router`).
+    /// The record's filter-state value (Envoy names it `wasm.tier_router`).
     pub const RECORD: &str = "tier_router";
     pub const TIER: &str = "tier_router.tier";
     pub const MODEL: &str = "gen_ai.request.model";

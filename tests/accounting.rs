@@ -7,7 +7,7 @@ mod common;
 
 use common::default_config;
 use serde_json::json;
-use tier_router::account::Timing;
+use tier_router::account::{record_json, Timing};
 use tier_router::usage::{UsageScanner, UsageSource};
 use tier_router::RequestHead;
 
@@ -140,46 +140,8 @@ fn stream_usage_can_be_turned_off() {
     assert_eq!(routed.new_body, None);
 }
 
-/// Decodes a `google.protobuf.Struct` of string values (what `log_record` writes), by the
-/// protobuf wire format: the test's own reader, not the encoder's code.
-fn decode_string_struct(mut bytes: &[u8]) -> Vec<(String, String)> {
-    fn varint(bytes: &mut &[u8]) -> u64 {
-        let (mut value, mut shift) = (0u64, 0);
-        loop {
-            let byte = bytes[0];
-            *bytes = &bytes[1..];
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return value;
-            }
-            shift += 7;
-        }
-    }
-    fn field<'a>(bytes: &mut &'a [u8], number: u64) -> &'a [u8] {
-        assert_eq!(
-            varint(bytes),
-            number << 3 | 2,
-            "field {number}, length-delimited"
-        );
-        let len = varint(bytes) as usize;
-        let (value, rest) = bytes.split_at(len);
-        *bytes = rest;
-        value
-    }
-    let mut fields = Vec::new();
-    while !bytes.is_empty() {
-        let mut entry = field(&mut bytes, 1);
-        let key = String::from_utf8(field(&mut entry, 1).to_vec()).unwrap();
-        let mut value = field(&mut entry, 2);
-        let text = String::from_utf8(field(&mut value, 3).to_vec()).unwrap();
-        assert!(entry.is_empty() && value.is_empty());
-        fields.push((key, text));
-    }
-    fields
-}
-
 #[test]
-fn the_log_record_carries_every_decision_and_account_field() {
+fn the_log_record_is_one_json_object_of_every_field() {
     let (config, routed) = route_label(
         &json!({"messages": [{"role": "user", "content": "Reply with one word: the sentiment of 'great'"}]}),
         "/v1/chat/completions",
@@ -187,20 +149,37 @@ fn the_log_record_carries_every_decision_and_account_field() {
     let mut response = UsageScanner::new();
     response.feed(br#"{"usage":{"prompt_tokens":12,"completion_tokens":1}}"#);
     let account = config.account(&routed.decision, &response, Timing::default(), Some(200));
-    let record = decode_string_struct(&config.log_record(&routed.decision, &account));
-    let expected: Vec<(String, String)> = config
+    let fields = config.log_record(&routed.decision, &account);
+    let expected: Vec<(&str, String)> = config
         .decision_fields(&routed.decision)
         .into_iter()
         .chain(config.log_fields(&account))
-        .map(|(k, v)| (k.to_string(), v))
         .collect();
-    assert_eq!(record, expected);
-    let keys: Vec<&str> = record.iter().map(|(k, _)| k.as_str()).collect();
-    for key in [
-        "tier_router.tier",
-        "gen_ai.request.model",
-        "gen_ai.usage.input_tokens",
-    ] {
-        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    assert_eq!(fields, expected);
+    let parsed: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&record_json(&fields)).unwrap();
+    assert_eq!(parsed.len(), fields.len(), "every field, once");
+    for (key, value) in &fields {
+        assert_eq!(
+            parsed[*key],
+            serde_json::Value::String(value.clone()),
+            "{key}"
+        );
     }
+    assert_eq!(parsed["tier_router.tier"], "label");
+}
+
+#[test]
+fn record_json_escapes_what_json_must() {
+    let awkward = "quote \" backslash \\ newline \n tab \t bell \u{7} nul \u{0} é 模型 🚀";
+    let fields = vec![
+        ("tier_router.matched_cues", awkward.to_string()),
+        ("k\"ey", String::new()),
+    ];
+    let text = record_json(&fields);
+    assert!(!text.contains('\n') && !text.contains('\u{7}'), "{text}");
+    let parsed: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed["tier_router.matched_cues"], awkward);
+    assert_eq!(parsed["k\"ey"], "");
+    assert_eq!(record_json(&[]), "{}");
 }

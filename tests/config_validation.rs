@@ -7,6 +7,7 @@ mod common;
 
 use common::{compile, minimal};
 use serde_json::json;
+use tier_router::config::FilterStateLayout;
 
 /// Applies `edit` to the minimal config and returns the error (field, message).
 fn error_after(edit: impl FnOnce(&mut serde_json::Value)) -> (String, String) {
@@ -203,4 +204,24 @@ fn error_display_names_field_and_fix() {
     config["tasks"]["x"] = json!("nope");
     let text = compile(&config).unwrap_err().to_string();
     assert_eq!(text, "invalid tier-router config at `tasks.x`: tier `nope` is not defined; use one of `label`, `analysis`");
+}
+
+#[test]
+fn filter_state_layout_is_record_or_fields() {
+    assert_eq!(
+        compile(&minimal()).unwrap().filter_state,
+        FilterStateLayout::Fields
+    );
+    let mut raw = minimal();
+    raw["filter_state"] = json!("record");
+    assert_eq!(
+        compile(&raw).unwrap().filter_state,
+        FilterStateLayout::Record
+    );
+    let (field, message) = error_after(|c| c["filter_state"] = json!("per_key"));
+    assert_eq!(field, "filter_state");
+    assert!(
+        message.contains("unknown variant `per_key`, expected `fields` or `record`"),
+        "{message}"
+    );
 }

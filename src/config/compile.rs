@@ -59,6 +59,7 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
         baseline_model,
         request_stream_usage: raw.request_stream_usage,
         decision_headers: raw.decision_headers,
+        filter_state: raw.filter_state,
         tasks,
         paths,
         classifier,

@@ -9,7 +9,7 @@ mod raw;
 
 pub use error::ConfigError;
 pub use ordered_map::OrderedMap;
-pub use raw::{PolicyKind, RolloutMode};
+pub use raw::{FilterStateLayout, PolicyKind, RolloutMode};
 
 use crate::classify::Classifier;
 
@@ -33,6 +33,7 @@ pub struct Config {
     pub baseline_model: Option<ModelId>,
     pub request_stream_usage: bool,
     pub decision_headers: bool,
+    pub filter_state: FilterStateLayout,
     /// Task value (lowercase) -> tier; tier names are included.
     pub tasks: Vec<(String, TierId)>,
     /// Path prefix -> tier, longest prefix first.

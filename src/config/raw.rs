@@ -30,6 +30,9 @@ pub struct RawConfig {
     /// Add the decision response headers (`headers.response_tier`, `headers.response_model`).
     #[serde(default = "default_true")]
     pub decision_headers: bool,
+    /// How the access-log fields reach Envoy's filter state.
+    #[serde(default)]
+    pub filter_state: FilterStateLayout,
     pub models: Vec<RawModel>,
     pub tiers: Vec<RawTier>,
     #[serde(default)]
@@ -69,6 +72,20 @@ impl Default for RawSessions {
             max_sessions: default_max_sessions(),
         }
     }
+}
+
+/// How the access-log fields are written to filter state. With an access log writing them,
+/// both cost the proxy the same within measurement noise (docs/benchmarks.md); `fields`
+/// keeps one log key per field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterStateLayout {
+    /// One value per field, `wasm.<key>` (about 19 host calls).
+    #[default]
+    Fields,
+    /// One value, `wasm.tier_router`: every field in one JSON object (one host call), for logs
+    /// that want the record whole.
+    Record,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

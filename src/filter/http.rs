@@ -11,8 +11,8 @@ use proxy_wasm::types::Action;
 use super::host::{self, BufferType, MapType};
 use super::root::Shared;
 use super::store::HostStore;
-use crate::account::Timing;
-use crate::config::PolicyKind;
+use crate::account::{record_json, Timing};
+use crate::config::{FilterStateLayout, PolicyKind};
 use crate::names::state;
 use crate::usage::UsageScanner;
 use crate::{wire, BodyStatus, Config, Decision, Env, RequestHead, Routed, Side};
@@ -192,13 +192,14 @@ impl RouterHttp {
             shared
                 .config
                 .account(decision, &self.usage, self.timing, self.upstream_status);
-        let record = shared.config.log_record(decision, &account);
-        if let Err(e) = host::set_property(state::RECORD, &record) {
-            log::debug!(
-                "cannot set filter state {}: host status {}",
-                state::RECORD,
-                e.0
-            );
+        let fields = shared.config.log_record(decision, &account);
+        match shared.config.filter_state {
+            FilterStateLayout::Record => set_state(state::RECORD, &record_json(&fields)),
+            FilterStateLayout::Fields => {
+                for (key, value) in &fields {
+                    set_state(key, value);
+                }
+            }
         }
         shared.metrics.accounted(decision, &account);
     }
@@ -389,6 +390,12 @@ fn header(map: MapType, name: &str) -> Option<String> {
         .map_err(|e| log::warn!("cannot read header {name}: host status {}", e.0))
         .ok()
         .flatten()
+}
+
+fn set_state(key: &str, value: &str) {
+    if let Err(e) = host::set_property(key, value.as_bytes()) {
+        log::debug!("cannot set filter state {key}: host status {}", e.0);
+    }
 }
 
 fn warn_on_err(what: &str, result: Result<(), host::HostError>) {

@@ -1,6 +1,6 @@
 //! Root context: parses and validates the plugin configuration once per VM. A bad config
 //! makes `on_configure` return false, so Envoy rejects it and keeps serving the old one.
-//! It also declares the filter-state record's type and flushes the counters on its tick.
+//! It also flushes the counters on its tick.
 
 use std::rc::Rc;
 
@@ -10,8 +10,7 @@ use proxy_wasm::types::ContextType;
 use super::host::{self, BufferType};
 use super::http::RouterHttp;
 use super::metrics::Metrics;
-use crate::names::state;
-use crate::{wire, Config};
+use crate::Config;
 
 /// How often counted metrics reach Envoy: finer than any Prometheus scrape.
 pub const METRICS_FLUSH_MS: u32 = 1_000;
@@ -55,7 +54,6 @@ impl RootContext for RouterRoot {
                 );
                 let metrics = Metrics::define(&config);
                 self.state = Some(Rc::new(Shared { config, metrics }));
-                declare_record();
                 if let Err(e) = host::set_tick_period_ms(METRICS_FLUSH_MS) {
                     log::warn!(
                         "no tick: counters reach Envoy only at shutdown (host status {})",
@@ -83,19 +81,5 @@ impl RootContext for RouterRoot {
 
     fn get_type(&self) -> Option<ContextType> {
         Some(ContextType::HttpContext)
-    }
-}
-
-/// Tells Envoy the record is a `google.protobuf.Struct`, so access logs can read its fields
-/// (`%CEL(filter_state['wasm.tier_router']['tier_router.tier'])%`) or print it whole as JSON
-/// (`%FILTER_STATE(wasm.tier_router:TYPED)%`).
-fn declare_record() {
-    let args = wire::declare_struct_property(state::RECORD);
-    if let Err(e) = host::call_foreign("declare_property", &args) {
-        log::warn!(
-            "cannot declare filter state wasm.{}: access-log fields will be empty (host status {})",
-            state::RECORD,
-            e.0
-        );
     }
 }

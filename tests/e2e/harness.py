@@ -31,7 +31,9 @@ WASM_PATH = REPO_ROOT / "target" / "wasm32-wasip1" / "release" / "tier_router.wa
 # How often the filter hands its counters to Envoy (METRICS_FLUSH_MS in src/filter/root.rs).
 METRICS_FLUSH_S = 1.0
 FILTER_CONFIG = json.loads(render.CONFIG_PATH.read_text(encoding="utf-8"))
-# Access-log keys: the filter's filter-state keys (src/names.rs), logged under their own names.
+# The filter's record: all its fields as one JSON object (filter state wasm.tier_router).
+RECORD = "tier_router"
+# Its keys (src/names.rs), read from the record or logged under their own names.
 TIER = "tier_router.tier"
 MODEL = "gen_ai.request.model"
 SOURCE = "tier_router.decision_source"
@@ -145,7 +147,17 @@ class AccessLog:
         if not self.path.exists():
             return []
         lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        return [with_record_fields(json.loads(line)) for line in lines if line.strip()]
+
+
+def with_record_fields(entry):
+    """A log entry with the filter's record (`tier_router`, a JSON object logged as a string)
+    spread into top-level keys, as the `fields` layout logs them; the record string stays."""
+    record = entry.get(RECORD)
+    if isinstance(record, str) and record.startswith("{"):
+        for key, value in json.loads(record).items():
+            entry.setdefault(key, value)
+    return entry
 
 
 @dataclass
@@ -202,7 +214,7 @@ class Stack:
 
     `config` (a dict) replaces envoy/tier-router.json; `concurrency` sets Envoy's worker
     threads (pins and learned TTFTs must hold across them); `edit_bootstrap` (text -> text)
-    changes the rendered envoy.yaml before Envoy starts.
+    changes the rendered envoy.yaml before Envoy starts (e.g. another access-log format).
     """
 
     def __init__(

@@ -84,8 +84,8 @@ def access_log(path):
     fields = {
         "request_id": "%REQ(X-REQUEST-ID)%",
         "upstream_cluster": "%UPSTREAM_CLUSTER%",
-        "tier": "%CEL(filter_state['wasm.tier_router']['tier_router.tier'])%",
-        "model": "%CEL(filter_state['wasm.tier_router']['gen_ai.request.model'])%",
+        "tier": "%FILTER_STATE(wasm.tier_router.tier:PLAIN)%",
+        "model": "%FILTER_STATE(wasm.gen_ai.request.model:PLAIN)%",
     }
     return {
         "name": "envoy.access_loggers.file",

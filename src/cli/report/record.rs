@@ -1,14 +1,15 @@
 //! One access-log line as JSON: only the keys `report` reads, borrowed from the line unless
 //! the JSON escapes them. Values may be strings (Envoy prints filter state as text), numbers
 //! or booleans; `null`, `"-"`, `""`, objects and arrays count as absent. Unknown keys are
-//! skipped without allocating. The keys are read at the top level, or inside the filter's
-//! whole record when the log has it as one object (`"tier_router":
-//! "%FILTER_STATE(wasm.tier_router:TYPED)%"` prints `{"@type": ..., "value": {...}}`).
+//! skipped without allocating. The keys are read at the top level (the `fields` filter-state
+//! layout, one log key per field) and inside the filter's record, the JSON object that
+//! `"tier_router": "%FILTER_STATE(wasm.tier_router:PLAIN)%"` logs as a string (the default
+//! `record` layout); a top-level key wins over the same key in the record.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tier_router::names::state;
 
 /// Keys the filter does not log yet; counted when a later filter (or another proxy) adds them.
@@ -154,92 +155,56 @@ impl<'de> Visitor<'de> for RecordVisitor {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Record<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'de>, A::Error> {
         let mut record = Record::default();
-        read_fields(map, &mut record)?;
+        let mut embedded = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if key == state::RECORD {
+                let Value(value) = map.next_value()?;
+                embedded = value;
+                continue;
+            }
+            match field_of(&key) {
+                Some(field) => {
+                    let Value(value) = map.next_value()?;
+                    if let Some(slot) = record.values.get_mut(field as usize) {
+                        *slot = value;
+                    }
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if let Some(Scalar::Text(text)) = embedded {
+            record.fill_from_record(&text);
+        }
         Ok(record)
     }
 }
 
-/// Reads the known keys of one JSON object into `record`, descending into the filter's whole
-/// record (`tier_router`) and its `value` when they are objects.
-fn read_fields<'de, A: MapAccess<'de>>(
-    mut map: A,
-    record: &mut Record<'de>,
-) -> Result<(), A::Error> {
-    while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-        if key == state::RECORD || key == "value" {
-            map.next_value_seed(Nested(record))?;
-            continue;
-        }
-        match field_of(&key) {
-            Some(field) => {
-                let Value(value) = map.next_value()?;
-                if let Some(slot) = record.values.get_mut(field as usize) {
-                    *slot = value;
-                }
-            }
-            None => {
-                map.next_value::<IgnoredAny>()?;
+impl Record<'_> {
+    /// Fills the fields still absent from the filter's record, a JSON object in a string.
+    /// A record that is not such an object adds nothing (the line still counts).
+    fn fill_from_record(&mut self, text: &str) {
+        let Ok(inner) = Record::parse(text.as_bytes()) else {
+            return;
+        };
+        for (slot, value) in self.values.iter_mut().zip(inner.values) {
+            if slot.is_none() {
+                *slot = value.map(Scalar::into_owned);
             }
         }
     }
-    Ok(())
 }
 
-/// A value that may be an object of record fields; anything else is skipped.
-struct Nested<'r, 'de>(&'r mut Record<'de>);
-
-impl<'de> DeserializeSeed<'de> for Nested<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Nested<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        read_fields(map, self.0)
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
+impl Scalar<'_> {
+    fn into_owned(self) -> Scalar<'static> {
+        match self {
+            Scalar::Text(t) => Scalar::Text(Cow::Owned(t.into_owned())),
+            Scalar::Number(n) => Scalar::Number(n),
+            Scalar::Bool(b) => Scalar::Bool(b),
+        }
     }
 }
 
@@ -364,15 +329,26 @@ mod tests {
     }
 
     #[test]
-    fn the_whole_record_as_one_typed_object_is_read() {
-        let line = br#"{"status":200,"tier_router":{"@type":"type.googleapis.com/google.protobuf.Struct","value":{"tier_router.tier":"label","gen_ai.usage.input_tokens":"12"}}}"#;
+    fn the_record_logged_as_one_string_is_read() {
+        let line = br#"{"status":200,"tier_router":"{\"tier_router.tier\":\"label\",\"gen_ai.usage.input_tokens\":\"12\",\"gen_ai.request.model\":\"a\\\"b\"}"}"#;
         let record = Record::parse(line).unwrap();
         assert_eq!(record.text(Field::Tier), Some("label"));
         assert_eq!(record.text(Field::InputTokens), Some("12"));
+        assert_eq!(record.text(Field::Model), Some("a\"b"));
         assert_eq!(record.get(Field::Status), Some(&Scalar::Number(200.0)));
-        // Without the record, as text, or a top-level `value` that is not an object: skipped.
-        let record = Record::parse(br#"{"tier_router":"-","value":3,"tier":"chat"}"#).unwrap();
+        // A top-level key wins; a record that is absent or not an object adds nothing.
+        let record = Record::parse(
+            br#"{"tier_router.tier":"chat","tier_router":"{\"tier_router.tier\":\"label\"}"}"#,
+        )
+        .unwrap();
         assert_eq!(record.text(Field::Tier), Some("chat"));
+        for line in [
+            &br#"{"tier_router":"-","tier":"x"}"#[..],
+            br#"{"tier_router":"{bad","tier":"x"}"#,
+            br#"{"tier_router":null,"tier":"x"}"#,
+        ] {
+            assert_eq!(Record::parse(line).unwrap().text(Field::Tier), Some("x"));
+        }
     }
 
     #[test]
