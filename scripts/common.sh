@@ -75,8 +75,11 @@ build_wasm() (
     mkdir -p "$(dirname "$out")"
     if ensure_wasm_opt; then
         log "wasm-opt -Oz ($("${WASM_OPT:-wasm-opt}" --version))"
+        # No inlining of functions into their one caller: binaryen's default (no size limit)
+        # built functions so large that Envoy's V8 held about 12 MB more per process
+        # (measured: 110 against 99 MB RSS), for 4 KB of module.
         "${WASM_OPT:-wasm-opt}" -Oz "${WASM_OPT_FEATURES[@]}" "${names_flags[@]}" \
-            "$built" -o "$out.tmp" || exit 1
+            --one-caller-inline-max-function-size 0 "$built" -o "$out.tmp" || exit 1
         mv -f "$out.tmp" "$out"
     else
         cp -f "$built" "$out"
