@@ -7,10 +7,14 @@
 * `proxy`: the Envoy under test. Every configuration has the same listener, routes (the
   `cluster_header` route and the catch-all of envoy/envoy.template.yaml) and clusters (one
   per model of envoy/tier-router.json, all pointing at the upstream); only the HTTP filter
-  list differs: none, the no-op wasm floor, or tier-router.
+  list differs: none, the no-op wasm floor, or tier-router. Each writes a JSON access log
+  (to /dev/null: formatted and written, never stored) as envoy/envoy.template.yaml does:
+  tier-router's with its filter-state fields, the others with Envoy's own fields only.
 """
 
 import json
+import re
+from pathlib import Path
 
 BIND = "127.0.0.1"
 # Same as envoy/envoy.template.yaml: the filter buffers whole bodies.
@@ -23,13 +27,35 @@ def _admin(port):
     return {"address": {"socket_address": {"address": BIND, "port_value": port}}}
 
 
-def _hcm(stat_prefix, route_config, http_filters):
+TEMPLATE = Path(__file__).resolve().parent.parent / "envoy" / "envoy.template.yaml"
+
+
+def shipped_log_format(with_filter_fields):
+    """The `json_format` of envoy/envoy.template.yaml's access log (its `"%...%"` lines),
+    without the filter's `%FILTER_STATE(...)%` fields unless `with_filter_fields`."""
+    lines = re.findall(r'^\s+([\w.]+): "(%[^"]*%)"$', TEMPLATE.read_text(), re.MULTILINE)
+    return {k: v for k, v in lines if with_filter_fields or "FILTER_STATE" not in v}
+
+
+def access_log(json_format):
+    return {
+        "name": "envoy.access_loggers.file",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+            "path": "/dev/null",
+            "log_format": {"json_format": json_format},
+        },
+    }
+
+
+def _hcm(stat_prefix, route_config, http_filters, log_format=None):
     return {
         "name": "envoy.filters.network.http_connection_manager",
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.network."
             "http_connection_manager.v3.HttpConnectionManager",
             "stat_prefix": stat_prefix,
+            "access_log": [access_log(log_format)] if log_format else [],
             "route_config": route_config,
             "http_filters": http_filters
             + [
@@ -128,8 +154,9 @@ def wasm_filter(name, wasm_path, configuration=None):
     }
 
 
-def proxy(listener_port, admin_port, upstream_port, router_config_text, http_filters):
-    """The Envoy under test; `http_filters` go before the router."""
+def proxy(listener_port, admin_port, upstream_port, router_config_text, http_filters, log_format):
+    """The Envoy under test; `http_filters` go before the router; `log_format` (a
+    `json_format`, or None for no access log)."""
     router_config = json.loads(router_config_text)
     cluster_header = router_config.get("headers", {}).get("cluster", "x-tier-router-cluster")
     models = router_config["models"]
@@ -180,7 +207,9 @@ def proxy(listener_port, admin_port, upstream_port, router_config_text, http_fil
     return {
         "admin": _admin(admin_port),
         "static_resources": {
-            "listeners": [_listener("bench", listener_port, _hcm("bench", route_config, http_filters))],
+            "listeners": [
+                _listener("bench", listener_port, _hcm("bench", route_config, http_filters, log_format))
+            ],
             "clusters": clusters,
         },
     }

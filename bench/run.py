@@ -114,6 +114,14 @@ def parse_args(argv):
     )
     p.add_argument("--no-litellm", action="store_true", help="skip the LiteLLM proxy")
     p.add_argument("--no-core", action="store_true", help="skip the native microbenchmark")
+    p.add_argument(
+        "--record-variant", action="store_true",
+        help='also measure tier-router with "filter_state": "record" and its one-field access log (variant `record`)',
+    )  # fmt: skip
+    p.add_argument(
+        "--no-access-log", action="store_true",
+        help="Envoys under test write no access log (by default each writes envoy.yaml's JSON log to /dev/null)",
+    )  # fmt: skip
     p.add_argument("--no-build", action="store_true", help="use the artifacts already built")
     p.add_argument(
         "--size-profile",
@@ -190,7 +198,8 @@ def variant_scenarios(variants):
 
 
 def select_scenarios(args):
-    all_scenarios = SCENARIOS + variant_scenarios(parse_variants(args.variant))
+    variants = list(parse_variants(args.variant)) + (["record"] if args.record_variant else [])
+    all_scenarios = SCENARIOS + variant_scenarios(variants)
     scenarios = [s for s in all_scenarios if not (args.no_litellm and s.target == "litellm")]
     if args.only:
         wanted = set(args.only.split(","))
@@ -361,12 +370,26 @@ class Stack:
         }
         for name, wasm in parse_variants(self.args.variant).items():
             filters[f"v_{name}"] = [envoy_configs.wasm_filter("tier_router", wasm, router_config)]
+        if self.args.record_variant:
+            record_config = json.dumps(dict(json.loads(router_config), filter_state="record"))
+            filters["v_record"] = [
+                envoy_configs.wasm_filter("tier_router", ROUTER_WASM, record_config)
+            ]
         self.ports["upstream"] = upstream_port
         for name, http_filters in filters.items():
             port = procs.free_port()
             self.ports[name] = port
+            log_format = None
+            if not self.args.no_access_log:
+                # Envoy's own fields everywhere; the filter's fields where it runs.
+                log_format = envoy_configs.shipped_log_format(name not in ("plain", "noop"))
+                if name == "v_record":
+                    log_format = dict(
+                        envoy_configs.shipped_log_format(False),
+                        tier_router="%FILTER_STATE(wasm.tier_router:PLAIN)%",
+                    )
             specs[name] = envoy_configs.proxy(
-                port, procs.free_port(), upstream_port, router_config, http_filters
+                port, procs.free_port(), upstream_port, router_config, http_filters, log_format
             )
         if self.with_litellm:
             self.ports["litellm"] = procs.free_port()
@@ -593,7 +616,8 @@ def print_report(summary, out):
         f"load average at start {m['load_average'][0]:.2f}",
         f"Load: wrk -t{s['wrk_threads']} -c{s['connections']}, {s['duration']:g} s per run, "
         f"and -c1 for {s['latency_duration']:g} s (latency); {s['rounds']} rounds, order reversed "
-        f"every other round; Envoy --concurrency {s['envoy_workers']}; "
+        f"every other round; Envoy --concurrency {s['envoy_workers']}, "
+        f"{'no access log' if s.get('no_access_log') else 'JSON access log to /dev/null'}; "
         f"bodies: eval mix mean {bodies['mix']['mean_bytes']:,} B, 32 KB prompts "
         f"{bodies['32k']['mean_bytes']:,} B. Ratios and differences are per round, then the median "
         "(range over rounds in brackets).",
