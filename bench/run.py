@@ -231,7 +231,7 @@ def common_sh(function, env=None):
 
 
 def build(need_core, core_wasm):
-    log("building tier-router as shipped (scripts/common.sh build_wasm: opt-level z, wasm-opt -Oz)")
+    log("building tier-router as shipped (scripts/common.sh build_wasm: opt-level s, wasm-opt -Oz)")
     common_sh("ensure_wasm_target && build_wasm")
     log("building the no-op floor filter (bench/noop-filter)")
     run([
