@@ -511,11 +511,21 @@ def run_core(args, out, node):
         in_wasm = {
             c["case"]: c for c in map(json.loads, result.stdout.splitlines()) if "case" in c
         }
+        log("... and with cold caches (each call alone, after 8 MiB were written), as in a proxy")
+        result = run(
+            [node, "--no-warnings", runner, CORE_BENCH_WASM] + flags + ["--cold"],
+            capture_output=True,
+            text=True,
+        )
+        (out / "core-bench-wasm-cold.jsonl").write_text(result.stdout)
+        cold = {c["case"]: c for c in map(json.loads, result.stdout.splitlines()) if "case" in c}
         for c in core:
             w = in_wasm.get(c["case"])
             if w:
                 c["wasm_ns_per_request"] = w["ns_per_request"]
                 c["wasm_mb_per_s"] = w["mb_per_s"]
+            if c["case"] in cold:
+                c["wasm_cold_ns_per_request"] = cold[c["case"]]["ns_per_request"]
     return core
 
 

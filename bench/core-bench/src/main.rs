@@ -7,9 +7,12 @@
 //!   chunk, usage in the last chunk) and over a plain JSON response.
 //!
 //! Prints ns per request (median of batches) and MB/s (10^6 bytes/s of body or response).
+//! `--cold` times each call alone after evicting the caches (8 MiB written between calls), as
+//! a proxy runs the filter between its own work: the hot loop's figures are a lower bound.
 //!
-//! Usage: core-bench --prompts FILE [--config FILE] [--seconds S] [--json]
+//! Usage: core-bench --prompts FILE [--config FILE] [--seconds S] [--json] [--cold]
 //!        core-bench --prompts FILE --only route-32k --seconds 5   (for callgrind / perf)
+//!        core-bench --prompts FILE --cold
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -32,6 +35,7 @@ struct Args {
     seconds: f64,
     json: bool,
     only: Option<String>,
+    cold: bool,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,7 @@ fn parse_args() -> Result<Args, String> {
         seconds: 0.5,
         json: false,
         only: None,
+        cold: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -73,9 +78,10 @@ fn parse_args() -> Result<Args, String> {
             }
             "--only" => args.only = Some(value()?),
             "--json" => args.json = true,
+            "--cold" => args.cold = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: core-bench --prompts FILE [--config FILE] [--seconds S] [--only NAME] [--json]"
+                    "usage: core-bench --prompts FILE [--config FILE] [--seconds S] [--only NAME] [--json] [--cold]"
                         .into(),
                 )
             }
@@ -90,7 +96,11 @@ fn run(args: &Args) -> Result<(), String> {
     let config_json = std::fs::read(&args.config)
         .map_err(|e| format!("cannot read {}: {e}", args.config.display()))?;
     let config = Config::from_json(&config_json).map_err(|e| e.to_string())?;
-    let budget = Duration::from_secs_f64(args.seconds);
+    let budget = if args.cold {
+        Mode::Cold
+    } else {
+        Mode::Hot(Duration::from_secs_f64(args.seconds))
+    };
     let wanted = |name: &str| args.only.as_deref().is_none_or(|only| only == name);
     if !args.json {
         println!(
@@ -161,8 +171,43 @@ fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Calls back to back for about this long.
+    Hot(Duration),
+    /// Each call alone, after evicting the caches.
+    Cold,
+}
+
+fn measure<T>(mode: Mode, inputs: &[T], work: impl FnMut(&T)) -> f64 {
+    match mode {
+        Mode::Hot(budget) => measure_hot(budget, inputs, work),
+        Mode::Cold => measure_cold(inputs, work),
+    }
+}
+
+/// Mean ns per call, each call after 8 MiB were written (more than this machine's caches),
+/// less the cost of reading the clock.
+fn measure_cold<T>(inputs: &[T], mut work: impl FnMut(&T)) -> f64 {
+    const CALLS: usize = 2_000;
+    let mut evict = vec![0u8; 8 << 20];
+    let (mut busy, mut clock) = (0u128, 0u128);
+    for i in 0..CALLS {
+        for j in (0..evict.len()).step_by(64) {
+            evict[j] = evict[j].wrapping_add(1);
+        }
+        let start = Instant::now();
+        work(&inputs[i % inputs.len()]);
+        busy += start.elapsed().as_nanos();
+        let start = Instant::now();
+        clock += start.elapsed().as_nanos();
+    }
+    black_box(&evict);
+    busy.saturating_sub(clock) as f64 / CALLS as f64
+}
+
 /// Median over batches of the mean ns per call, after a warm-up batch.
-fn measure<T>(budget: Duration, inputs: &[T], mut work: impl FnMut(&T)) -> f64 {
+fn measure_hot<T>(budget: Duration, inputs: &[T], mut work: impl FnMut(&T)) -> f64 {
     // Calibrate: how many calls fill one batch.
     let start = Instant::now();
     let mut calls = 0usize;
