@@ -501,24 +501,9 @@ def run_core(args, out, node):
     core = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     if node and CORE_BENCH_WASM.exists():
         log("the same core benchmark as wasm in node's V8")
-        runner = BENCH_DIR / "core-bench" / "run-wasm.mjs"
-        result = run(
-            [node, "--no-warnings", runner, CORE_BENCH_WASM] + flags,
-            capture_output=True,
-            text=True,
-        )
-        (out / "core-bench-wasm.jsonl").write_text(result.stdout)
-        in_wasm = {
-            c["case"]: c for c in map(json.loads, result.stdout.splitlines()) if "case" in c
-        }
+        in_wasm = run_core_wasm(node, flags, out / "core-bench-wasm.jsonl")
         log("... and with cold caches (each call alone, after 8 MiB were written), as in a proxy")
-        result = run(
-            [node, "--no-warnings", runner, CORE_BENCH_WASM] + flags + ["--cold"],
-            capture_output=True,
-            text=True,
-        )
-        (out / "core-bench-wasm-cold.jsonl").write_text(result.stdout)
-        cold = {c["case"]: c for c in map(json.loads, result.stdout.splitlines()) if "case" in c}
+        cold = run_core_wasm(node, flags + ["--cold"], out / "core-bench-wasm-cold.jsonl")
         for c in core:
             w = in_wasm.get(c["case"])
             if w:
@@ -527,6 +512,16 @@ def run_core(args, out, node):
             if c["case"] in cold:
                 c["wasm_cold_ns_per_request"] = cold[c["case"]]["ns_per_request"]
     return core
+
+
+def run_core_wasm(node, flags, jsonl):
+    """core-bench as wasm in node: its output kept in `jsonl`, its cases by name."""
+    runner = BENCH_DIR / "core-bench" / "run-wasm.mjs"
+    result = run(
+        [node, "--no-warnings", runner, CORE_BENCH_WASM] + flags, capture_output=True, text=True
+    )
+    jsonl.write_text(result.stdout)
+    return {c["case"]: c for c in map(json.loads, result.stdout.splitlines()) if "case" in c}
 
 
 def wrk(stack, s, bodies, duration, connections, out):

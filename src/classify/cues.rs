@@ -3,11 +3,14 @@
 //!
 //! The scan walks the DFA itself, over the two halves of the text in lockstep. A DFA step is a
 //! table load that depends on the step before, so one walk waits on that load for every byte;
-//! two independent walks overlap their waits. Natively that is 1.6x faster than aho-corasick's
-//! own overlapping search (which walks one chain) with the same hits (tested against it below).
+//! two independent walks overlap their waits. It finds the same hits as aho-corasick's own
+//! overlapping search, which walks one chain (tested against it below); natively the route of a
+//! 32 KiB prompt went from 34.5 to 26-28 us with it.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
+use std::ops::Range;
+
 use aho_corasick::{Anchored, BuildError, MatchKind};
 
 const CODE_FENCE: &str = "```";
@@ -62,13 +65,7 @@ impl CueAutomaton {
             fence_id: self.cue_count,
         };
         if text.len() < MIN_SPLIT_LEN {
-            let mut state = start;
-            for (end, &byte) in (1..).zip(text) {
-                state = dfa.next_state(Anchored::No, state, byte);
-                if dfa.is_special(state) {
-                    matches.report(state, end, &mut hit);
-                }
-            }
+            matches.walk(start, 0..text.len(), &mut hit);
             return;
         }
         // The first walk runs past the middle by the longest cue less one byte, so every
@@ -93,19 +90,10 @@ impl CueAutomaton {
                 matches.report(b, middle + i + 1, &mut later_hit);
             }
         }
+        // The longer half (by at most one byte, or the overlap) finishes alone.
         let shared = first.len().min(second.len());
-        for (end, &byte) in (shared + 1..).zip(first.get(shared..).unwrap_or_default()) {
-            a = dfa.next_state(Anchored::No, a, byte);
-            if dfa.is_special(a) {
-                matches.report(a, end, &mut hit);
-            }
-        }
-        for (end, &byte) in (middle + shared + 1..).zip(second.get(shared..).unwrap_or_default()) {
-            b = dfa.next_state(Anchored::No, b, byte);
-            if dfa.is_special(b) {
-                matches.report(b, end, &mut later_hit);
-            }
-        }
+        matches.walk(a, shared..first.len(), &mut hit);
+        matches.walk(b, middle + shared..text.len(), &mut later_hit);
         later.into_iter().for_each(hit);
     }
 }
@@ -118,6 +106,19 @@ struct Matches<'a> {
 }
 
 impl Matches<'_> {
+    /// One walk from `state` over `text[span]`, reporting as it goes (word boundaries are
+    /// checked against the whole text).
+    fn walk(&self, mut state: StateID, span: Range<usize>, hit: &mut impl FnMut(usize)) {
+        let from = span.start;
+        let bytes = self.text.get(span).unwrap_or_default();
+        for (end, &byte) in (from + 1..).zip(bytes) {
+            state = self.dfa.next_state(Anchored::No, state, byte);
+            if self.dfa.is_special(state) {
+                self.report(state, end, hit);
+            }
+        }
+    }
+
     /// Reports every pattern of `state` (a special state: with no prefilter, a match state;
     /// an unanchored walk never dies) that ends at `end` on word boundaries.
     fn report(&self, state: StateID, end: usize, hit: &mut impl FnMut(usize)) {
@@ -213,7 +214,7 @@ mod tests {
     impl Reference {
         fn new(phrases: &[&str]) -> Reference {
             let mut patterns = phrases.to_vec();
-            patterns.push("```");
+            patterns.push(CODE_FENCE);
             let dfa = DFA::builder()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)

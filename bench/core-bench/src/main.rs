@@ -96,7 +96,7 @@ fn run(args: &Args) -> Result<(), String> {
     let config_json = std::fs::read(&args.config)
         .map_err(|e| format!("cannot read {}: {e}", args.config.display()))?;
     let config = Config::from_json(&config_json).map_err(|e| e.to_string())?;
-    let budget = if args.cold {
+    let mode = if args.cold {
         Mode::Cold
     } else {
         Mode::Hot(Duration::from_secs_f64(args.seconds))
@@ -128,7 +128,7 @@ fn run(args: &Args) -> Result<(), String> {
         if wanted(&name) {
             check_routed(&config, &bodies)?;
             let store = MemoryStore::new();
-            let ns = measure(budget, &bodies, |body| {
+            let ns = measure(mode, &bodies, |body| {
                 let env = Env {
                     store: &store,
                     now_ns: 1,
@@ -140,7 +140,7 @@ fn run(args: &Args) -> Result<(), String> {
         }
         let name = format!("parse-{label}");
         if wanted(&name) {
-            let ns = measure(budget, &bodies, |body| {
+            let ns = measure(mode, &bodies, |body| {
                 black_box(RequestBody::parse(body).ok());
             });
             report(&name, bytes, ns);
@@ -159,7 +159,7 @@ fn run(args: &Args) -> Result<(), String> {
         check_usage(name, chunks)?;
         let bytes = chunks.iter().map(Vec::len).sum();
         let inputs = [chunks.clone()];
-        let ns = measure(budget, &inputs, |chunks| {
+        let ns = measure(mode, &inputs, |chunks| {
             let mut scanner = UsageScanner::new();
             for chunk in chunks {
                 scanner.feed(chunk);
