@@ -71,7 +71,7 @@ build_wasm() (
         names_flags=(--debuginfo --strip-dwarf)
     fi
     log "building the filter (wasm32-wasip1, cargo profile wasm)"
-    cargo build --profile wasm --target wasm32-wasip1 --lib || exit 1
+    cargo build --profile wasm --target wasm32-wasip1 -p tier-router-filter || exit 1
     mkdir -p "$(dirname "$out")"
     if ensure_wasm_opt; then
         log "wasm-opt -Oz ($("${WASM_OPT:-wasm-opt}" --version))"

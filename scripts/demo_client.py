@@ -28,7 +28,7 @@ FRIENDLY_REPLY = [
 
 
 
-# Access-log keys: the filter's filter-state keys (src/names.rs).
+# Access-log keys: the filter's filter-state keys (crates/core/src/names.rs).
 TIER = "tier_router.tier"
 MODEL = "gen_ai.request.model"
 SOURCE = "tier_router.decision_source"

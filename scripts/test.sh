@@ -14,11 +14,11 @@ export ENVOY_BIN
 log "cargo fmt --check"
 cargo fmt --check
 log "cargo clippy (native)"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 log "cargo clippy (wasm32-wasip1)"
-cargo clippy --release --target wasm32-wasip1 --lib -- -D warnings
+cargo clippy --release --target wasm32-wasip1 -p tier-router-core -p tier-router-filter -- -D warnings
 log "cargo test"
-cargo test
+cargo test --workspace
 build_wasm
 log "building the CLI"
 cargo build --release --bin tier-router

@@ -28,12 +28,12 @@ from envoy_locate import find_envoy  # noqa: E402,F401  (scripts/envoy_locate.py
 from mock_upstream import MockUpstream  # noqa: E402  (scripts/mock_upstream.py)
 
 WASM_PATH = REPO_ROOT / "target" / "wasm32-wasip1" / "release" / "tier_router.wasm"
-# How often the filter hands its counters to Envoy (METRICS_FLUSH_MS in src/filter/root.rs).
+# How often the filter hands its counters to Envoy (METRICS_FLUSH_MS in crates/filter/src/root.rs).
 METRICS_FLUSH_S = 1.0
 FILTER_CONFIG = json.loads(render.CONFIG_PATH.read_text(encoding="utf-8"))
 # The filter's record: all its fields as one JSON object (filter state wasm.tier_router).
 RECORD = "tier_router"
-# Its keys (src/names.rs), read from the record or logged under their own names.
+# Its keys (crates/core/src/names.rs), read from the record or logged under their own names.
 TIER = "tier_router.tier"
 MODEL = "gen_ai.request.model"
 SOURCE = "tier_router.decision_source"
@@ -286,7 +286,7 @@ class Stack:
         return hits[0]
 
     def prometheus_stats(self):
-        # Counters reach Envoy on the filter's tick (METRICS_FLUSH_MS in src/filter/root.rs):
+        # Counters reach Envoy on the filter's tick (METRICS_FLUSH_MS in crates/filter/src/root.rs):
         # wait one tick and a margin so every request sent so far is counted.
         time.sleep(METRICS_FLUSH_S + 0.5)
         return self.envoy.admin_get("/stats/prometheus") or ""

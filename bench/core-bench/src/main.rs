@@ -19,10 +19,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use tier_router::body::RequestBody;
-use tier_router::store::MemoryStore;
-use tier_router::usage::UsageScanner;
-use tier_router::{Config, Env, RequestHead};
+use tier_router_core::body::RequestBody;
+use tier_router_core::store::MemoryStore;
+use tier_router_core::usage::UsageScanner;
+use tier_router_core::{Config, Env, RequestHead};
 
 /// Different bodies per size, so the figures are not one input's luck.
 const VARIANTS: usize = 16;

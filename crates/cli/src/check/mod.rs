@@ -1,0 +1,70 @@
+//! `tier-router check`: validate a configuration exactly as the filter's `on_configure` does
+//! (an invalid config is an error: exit 1), then lint it (findings are warnings: exit 0, or 1
+//! with `--strict`).
+
+mod cues;
+mod finding;
+mod models;
+mod shape;
+mod tiers;
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use tier_router_core::Config;
+
+use crate::fmt::plural;
+
+pub use finding::Finding;
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 valid (warnings allowed); 1 invalid or unreadable \
+                        config, or any warning with --strict; 2 usage error."
+)]
+pub struct Args {
+    /// The JSON configuration (default: the built-in envoy/tier-router.json).
+    config: Option<PathBuf>,
+    /// Exit 1 when the lints find anything, not only when the config is invalid.
+    #[arg(long)]
+    strict: bool,
+}
+
+pub fn run(args: &Args) -> Result<(), String> {
+    let text = super::read_config(args.config.as_deref())?;
+    let config = super::compile(&text)?;
+    // The filter accepted the document, so it is JSON; the lints read the signals from it.
+    let document: Value =
+        serde_json::from_slice(&text.bytes).map_err(|e| format!("{}: not JSON: {e}", text.name))?;
+    let findings = lint(&config, &document);
+    for finding in &findings {
+        println!("{finding}");
+    }
+    println!(
+        "{}: ok ({} tiers, {} models, {} cues, fallback {}); {}",
+        text.name,
+        config.tiers.len(),
+        config.models.len(),
+        config.classifier.cues().len(),
+        config.model(config.fallback_model).name,
+        plural(findings.len() as u64, "warning")
+    );
+    if args.strict && !findings.is_empty() {
+        return Err(format!(
+            "{}: {} (--strict)",
+            text.name,
+            plural(findings.len() as u64, "warning")
+        ));
+    }
+    Ok(())
+}
+
+/// Every lint, in the order they are reported.
+pub fn lint(config: &Config, document: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    cues::lint(config, &mut findings);
+    shape::lint(config, &mut findings);
+    tiers::lint(config, document, &mut findings);
+    models::lint(config, &mut findings);
+    findings
+}

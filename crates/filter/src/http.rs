@@ -1,0 +1,405 @@
+//! Per-request context. Request path: hold the headers, buffer a JSON body up to
+//! `max_body_bytes`, ask the core for a decision, then set the cluster header, the body and
+//! the filter state. Response path: tell the client where the request went, scan each body
+//! chunk for usage as it passes (never holding it), and account when the response ends.
+
+use std::rc::Rc;
+
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::Action;
+
+use crate::host::{self, BufferType, MapType};
+use crate::root::Shared;
+use crate::store::HostStore;
+use tier_router_core::account::{record_json, Timing};
+use tier_router_core::config::{FilterStateLayout, PolicyKind};
+use tier_router_core::names::state;
+use tier_router_core::usage::UsageScanner;
+use tier_router_core::{wire, BodyStatus, Config, Decision, Env, RequestHead, Routed, Side};
+
+pub struct RouterHttp {
+    shared: Option<Rc<Shared>>,
+    path: String,
+    task: Option<String>,
+    session: Option<String>,
+    request_id: Option<String>,
+    has_content_length: bool,
+    /// Set once the request is routed; later request callbacks pass everything through.
+    decision: Option<Decision>,
+    timing: Timing,
+    upstream_status: Option<u16>,
+    usage: UsageScanner,
+    accounted: bool,
+}
+
+/// Request headers that only steer the request path and are not kept.
+#[derive(Debug, Default)]
+struct RequestFacts {
+    path: Option<String>,
+    content_length: Option<String>,
+    content_type: Option<String>,
+    /// The client sent the cluster header (which only the filter may set).
+    cluster_header: bool,
+}
+
+impl RouterHttp {
+    pub fn new(shared: Option<Rc<Shared>>) -> Self {
+        RouterHttp {
+            shared,
+            path: String::new(),
+            task: None,
+            session: None,
+            request_id: None,
+            has_content_length: false,
+            decision: None,
+            timing: Timing::default(),
+            upstream_status: None,
+            usage: UsageScanner::new(),
+            accounted: false,
+        }
+    }
+
+    fn head(&self) -> RequestHead<'_> {
+        RequestHead {
+            path: &self.path,
+            task: self.task.as_deref(),
+            session: self.session.as_deref(),
+            request_id: self.request_id.as_deref(),
+        }
+    }
+
+    fn env(&self) -> Env<'static> {
+        Env {
+            store: &HostStore,
+            now_ns: self.timing.start_ns,
+        }
+    }
+
+    /// Reads what the decision needs from the request headers, all in one host call;
+    /// removes any client-sent cluster header so no client can pick a cluster.
+    fn read_headers(&mut self, config: &Config) -> RequestFacts {
+        let serialized = host::header_pairs(MapType::RequestHeaders)
+            .map_err(|e| log::warn!("cannot read the request headers: host status {}", e.0))
+            .unwrap_or_default();
+        let Some(pairs) = wire::header_pairs(&serialized) else {
+            log::warn!("request headers arrived in a layout this filter cannot read");
+            let removed = host::remove_header(MapType::RequestHeaders, &config.headers.cluster);
+            warn_on_err("remove the client's cluster header", removed);
+            return RequestFacts::default();
+        };
+        let session_header = config.sessions.as_ref().map(|s| s.header.as_str());
+        let mut facts = RequestFacts::default();
+        // The first of repeated headers counts, as with Envoy's single-header lookup.
+        for (name, value) in pairs {
+            let slot = match name {
+                b":path" => &mut facts.path,
+                b"content-length" => &mut facts.content_length,
+                b"content-type" => &mut facts.content_type,
+                n if n == config.headers.task.as_bytes() => &mut self.task,
+                n if n == config.headers.request_id.as_bytes() => &mut self.request_id,
+                n if Some(n) == session_header.map(str::as_bytes) => &mut self.session,
+                n if n == config.headers.cluster.as_bytes() => {
+                    facts.cluster_header = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(String::from_utf8_lossy(value).into_owned());
+            }
+        }
+        self.path = facts.path.take().unwrap_or_default();
+        if facts.cluster_header {
+            let removed = host::remove_header(MapType::RequestHeaders, &config.headers.cluster);
+            warn_on_err("remove the client's cluster header", removed);
+        }
+        self.has_content_length = facts.content_length.is_some();
+        facts
+    }
+
+    fn apply(&mut self, shared: &Shared, routed: Routed, body_size: usize) {
+        let config = &shared.config;
+        let decision = routed.decision;
+        let model = config.model(decision.model);
+        if let Some(new_body) = &routed.new_body {
+            self.replace_body(body_size, new_body);
+        }
+        // A shadowed request keeps the route it would have taken without the router.
+        if decision.side == Side::Routed {
+            let cluster = host::set_header(
+                MapType::RequestHeaders,
+                &config.headers.cluster,
+                &model.cluster,
+            );
+            warn_on_err("set the cluster header", cluster);
+        }
+        // The client's cluster header was removed in any case; newer Envoy ABIs no longer
+        // re-pick the route when a header changes.
+        if let Err(e) = host::call_foreign("clear_route_cache", &[]) {
+            log::debug!("clear_route_cache unavailable: host status {}", e.0);
+        }
+        shared.metrics.decided(&decision);
+        log::debug!(
+            "path={} tier={} model={} source={} body={:?}",
+            self.path,
+            config.tier_name(&decision),
+            model.name,
+            decision.source.as_str(),
+            decision.body
+        );
+        self.decision = Some(decision);
+    }
+
+    fn replace_body(&self, old_size: usize, new_body: &[u8]) {
+        if let Err(e) = host::set_buffer(BufferType::RequestBody, 0, old_size, new_body) {
+            log::warn!(
+                "cannot rewrite the request body, sending it unchanged: host status {}",
+                e.0
+            );
+            return;
+        }
+        // Envoy does not fix content-length after a body change; a stale one truncates the JSON.
+        if self.has_content_length {
+            let length = new_body.len().to_string();
+            warn_on_err(
+                "update content-length",
+                host::set_header(MapType::RequestHeaders, "content-length", &length),
+            );
+        }
+    }
+
+    fn skip_body(&mut self, shared: &Shared, status: BodyStatus) {
+        if status == BodyStatus::Skipped {
+            shared.metrics.body_not_read();
+        }
+        let routed = shared.config.route_head(&self.head(), status, &self.env());
+        self.apply(shared, routed, 0);
+    }
+
+    /// Accounts once, when the response ends (or the stream is torn down first).
+    fn account(&mut self) {
+        let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
+            return;
+        };
+        if self.accounted {
+            return;
+        }
+        self.accounted = true;
+        if self.timing.end_ns.is_none() {
+            self.timing.end_ns = now_ns();
+        }
+        let account =
+            shared
+                .config
+                .account(decision, &self.usage, self.timing, self.upstream_status);
+        let fields = shared.config.log_record(decision, &account);
+        match shared.config.filter_state {
+            FilterStateLayout::Record => set_state(state::RECORD, &record_json(&fields)),
+            FilterStateLayout::Fields => {
+                for (key, value) in &fields {
+                    set_state(key, value);
+                }
+            }
+        }
+        shared.metrics.accounted(decision, &account);
+    }
+
+    /// Feeds `fastest_ttft`: every VM learns from every response its tier routed.
+    fn learn_ttft(&self) {
+        let (Some(shared), Some(decision)) = (&self.shared, &self.decision) else {
+            return;
+        };
+        let learns = decision.policy == Some(PolicyKind::FastestTtft);
+        if !learns
+            || decision.side != Side::Routed
+            || self.upstream_status.is_some_and(|s| s >= 400)
+        {
+            return;
+        }
+        if let Some(ttft_us) = self.timing.ttft_us() {
+            let ttft_ms = ttft_us as f64 / 1_000.0;
+            shared
+                .config
+                .record_ttft(decision.model, ttft_ms, &HostStore);
+        }
+    }
+
+    fn add_decision_headers(&self, config: &Config, decision: &Decision) {
+        if !config.decision_headers || decision.side == Side::Shadow {
+            return;
+        }
+        let tier = host::set_header(
+            MapType::ResponseHeaders,
+            &config.headers.response_tier,
+            config.tier_name(decision),
+        );
+        warn_on_err("set the tier response header", tier);
+        let model = &config.model(decision.model).name;
+        let model = host::set_header(
+            MapType::ResponseHeaders,
+            &config.headers.response_model,
+            model,
+        );
+        warn_on_err("set the model response header", model);
+    }
+}
+
+impl Context for RouterHttp {}
+
+impl HttpContext for RouterHttp {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let Some(shared) = self.shared.clone() else {
+            return Action::Continue;
+        };
+        self.timing.start_ns = now_ns().unwrap_or(0);
+        let facts = self.read_headers(&shared.config);
+        let content_length = facts
+            .content_length
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        if end_of_stream {
+            let routed = shared
+                .config
+                .route_head(&self.head(), BodyStatus::Absent, &self.env());
+            self.apply(&shared, routed, 0);
+            return Action::Continue;
+        }
+        if !shared.config.read_body {
+            self.skip_body(&shared, BodyStatus::Skipped);
+            return Action::Continue;
+        }
+        let too_large = content_length.is_some_and(|n| n > shared.config.max_body_bytes);
+        if too_large || !is_json_content_type(facts.content_type.as_deref()) {
+            self.skip_body(
+                &shared,
+                if too_large {
+                    BodyStatus::Skipped
+                } else {
+                    BodyStatus::NotJson
+                },
+            );
+            return Action::Continue;
+        }
+        // Hold the headers until the body is complete: the cluster header depends on it.
+        Action::Pause
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let Some(shared) = self.shared.clone() else {
+            return Action::Continue;
+        };
+        if self.decision.is_some() {
+            return Action::Continue;
+        }
+        if body_size > shared.config.max_body_bytes {
+            self.skip_body(&shared, BodyStatus::Skipped);
+            return Action::Continue;
+        }
+        if !end_of_stream {
+            return Action::Pause;
+        }
+        match host::buffer(BufferType::RequestBody, 0, body_size) {
+            Ok(body) => {
+                let routed = shared
+                    .config
+                    .route_in(&self.head(), Some(&body), &self.env());
+                self.apply(&shared, routed, body_size);
+            }
+            Err(e) => {
+                log::warn!("cannot read the request body: host status {}", e.0);
+                self.skip_body(&shared, BodyStatus::Skipped);
+            }
+        }
+        Action::Continue
+    }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        // Trailers end the request without an end-of-stream body callback: decide from the
+        // headers rather than hold the request forever.
+        if let Some(shared) = self.shared.clone() {
+            if self.decision.is_none() {
+                self.skip_body(&shared, BodyStatus::Skipped);
+            }
+        }
+        Action::Continue
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
+            return Action::Continue;
+        };
+        self.upstream_status = response_header(":status").and_then(|s| s.parse().ok());
+        self.add_decision_headers(&shared.config, decision);
+        // `priority` skips a model that is shedding load or failing.
+        if decision.side == Side::Routed
+            && self.upstream_status.is_some_and(|s| s == 429 || s >= 500)
+        {
+            shared
+                .config
+                .mark_unhealthy(decision.model, now_ns().unwrap_or(0), &HostStore);
+        }
+        if end_of_stream {
+            self.account();
+        }
+        Action::Continue
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.decision.is_none() || self.accounted {
+            return Action::Continue;
+        }
+        if body_size > 0 {
+            if self.timing.first_byte_ns.is_none() {
+                self.timing.first_byte_ns = now_ns();
+                self.learn_ttft();
+            }
+            // Each callback sees only the chunk that has not been passed on yet.
+            match host::buffer(BufferType::ResponseBody, 0, body_size) {
+                Ok(chunk) => self.usage.feed(&chunk),
+                Err(e) => log::debug!("cannot read a response chunk: host status {}", e.0),
+            }
+        }
+        if end_of_stream {
+            self.account();
+        }
+        Action::Continue
+    }
+
+    fn on_log(&mut self) {
+        // A response torn down before its end still gets a record, with what was seen.
+        self.account();
+    }
+}
+
+/// Absent or `*json*` content types are read; multipart uploads, audio and the like are not.
+fn is_json_content_type(content_type: Option<&str>) -> bool {
+    content_type.is_none_or(|ct| ct.to_ascii_lowercase().contains("json"))
+}
+
+fn now_ns() -> Option<u64> {
+    host::now_ns()
+        .map_err(|e| log::debug!("no clock: host status {}", e.0))
+        .ok()
+}
+
+fn response_header(name: &str) -> Option<String> {
+    header(MapType::ResponseHeaders, name)
+}
+
+fn header(map: MapType, name: &str) -> Option<String> {
+    host::header_text(map, name)
+        .map_err(|e| log::warn!("cannot read header {name}: host status {}", e.0))
+        .ok()
+        .flatten()
+}
+
+fn set_state(key: &str, value: &str) {
+    if let Err(e) = host::set_property(key, value.as_bytes()) {
+        log::debug!("cannot set filter state {key}: host status {}", e.0);
+    }
+}
+
+fn warn_on_err(what: &str, result: Result<(), host::HostError>) {
+    if let Err(e) = result {
+        log::warn!("cannot {what}: host status {}", e.0);
+    }
+}

@@ -1,0 +1,85 @@
+//! Root context: parses and validates the plugin configuration once per VM. A bad config
+//! makes `on_configure` return false, so Envoy rejects it and keeps serving the old one.
+//! It also flushes the counters on its tick.
+
+use std::rc::Rc;
+
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::ContextType;
+
+use crate::host::{self, BufferType};
+use crate::http::RouterHttp;
+use crate::metrics::Metrics;
+use tier_router_core::Config;
+
+/// How often counted metrics reach Envoy: finer than any Prometheus scrape.
+pub const METRICS_FLUSH_MS: u32 = 1_000;
+
+#[derive(Default)]
+pub struct RouterRoot {
+    state: Option<Rc<Shared>>,
+}
+
+/// What every HTTP context of this VM reads.
+pub struct Shared {
+    pub config: Config,
+    pub metrics: Metrics,
+}
+
+impl Context for RouterRoot {
+    fn on_done(&mut self) -> bool {
+        if let Some(shared) = &self.state {
+            shared.metrics.flush();
+        }
+        true
+    }
+}
+
+impl RootContext for RouterRoot {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let json = match host::buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
+            Ok(json) => json,
+            Err(e) => {
+                log::error!("cannot read the plugin configuration: host status {}", e.0);
+                return false;
+            }
+        };
+        match Config::from_json(&json) {
+            Ok(config) => {
+                log::info!(
+                    "configured: {} tiers, {} models, fallback {}",
+                    config.tiers.len(),
+                    config.models.len(),
+                    config.model(config.fallback_model).name
+                );
+                let metrics = Metrics::define(&config);
+                self.state = Some(Rc::new(Shared { config, metrics }));
+                if let Err(e) = host::set_tick_period_ms(METRICS_FLUSH_MS) {
+                    log::warn!(
+                        "no tick: counters reach Envoy only at shutdown (host status {})",
+                        e.0
+                    );
+                }
+                true
+            }
+            Err(e) => {
+                log::error!("{e}");
+                false
+            }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        if let Some(shared) = &self.state {
+            shared.metrics.flush();
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(RouterHttp::new(self.state.clone())))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
