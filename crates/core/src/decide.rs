@@ -242,24 +242,25 @@ impl Config {
         parsed: &RequestBody<'_>,
         decision: &mut Decision,
     ) -> Option<Vec<u8>> {
-        let mut edits = body::set_model(bytes, parsed, &self.model(decision.model).name);
+        let mut edits = body::Rewrite::default();
+        body::set_model(bytes, parsed, &self.model(decision.model).name, &mut edits);
         if self.request_stream_usage && parsed.stream && accepts_stream_options(head.path) {
-            edits.extend(body::request_stream_usage(bytes, parsed));
+            body::request_stream_usage(bytes, parsed, &mut edits);
         }
         if let Some(floor) = decision.tier.and_then(|t| self.tier(t).token_floor) {
-            let floor_edits = body::raise_token_floor(
+            let raised = body::raise_token_floor(
                 bytes,
                 parsed,
                 floor.min,
                 floor.add_when_absent,
                 cap_field(head.path),
+                &mut edits,
             );
-            if !floor_edits.is_empty() {
+            if raised {
                 decision.floor_applied = Some(floor.min);
-                edits.extend(floor_edits);
             }
         }
-        (!edits.is_empty()).then(|| body::apply(bytes, edits))
+        (!edits.is_empty()).then(|| body::apply(bytes, parsed.insert_at, edits))
     }
 
     /// The first configured explicit task, in the order header, query parameter, path; and

@@ -6,5 +6,5 @@ mod rewrite;
 mod text;
 
 pub use parse::{NotJsonObject, OwnedField, RequestBody};
-pub use rewrite::{apply, raise_token_floor, request_stream_usage, set_model, Edit};
+pub use rewrite::{apply, raise_token_floor, request_stream_usage, set_model, Edit, Rewrite};
 pub use text::{Message, Role, Texts};
