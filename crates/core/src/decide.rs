@@ -123,7 +123,10 @@ impl Config {
     /// Decides for a request whose body is `body` (`None`: not read) and returns the
     /// rewritten body when it changes.
     pub fn route_in(&self, head: &RequestHead<'_>, body: Option<&[u8]>, env: &Env<'_>) -> Routed {
-        let parsed = body.filter(|b| !b.is_empty()).map(RequestBody::parse);
+        let scan_bytes = self.classifier.scan_bytes();
+        let parsed = body
+            .filter(|b| !b.is_empty())
+            .map(|b| RequestBody::parse_scanning(b, scan_bytes));
         let status = match (&parsed, body) {
             (Some(Ok(_)), _) => BodyStatus::Json,
             (Some(Err(_)), _) => BodyStatus::NotJson,
@@ -153,7 +156,7 @@ impl Config {
     fn decide(
         &self,
         head: &RequestHead<'_>,
-        parsed: Option<&RequestBody<'_>>,
+        parsed: Option<&RequestBody>,
         env: &Env<'_>,
     ) -> Decision {
         let (explicit, untrusted_task) = self.explicit_task(head);
@@ -239,7 +242,7 @@ impl Config {
         &self,
         head: &RequestHead<'_>,
         bytes: &[u8],
-        parsed: &RequestBody<'_>,
+        parsed: &RequestBody,
         decision: &mut Decision,
     ) -> Option<Vec<u8>> {
         let mut edits = body::Rewrite::default();

@@ -2,18 +2,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use tier_router_core::body::{OwnedField, RequestBody, Role};
+use tier_router_core::body::{OwnedField, RequestBody, Windows};
 
-fn texts(parts: &[std::borrow::Cow<'_, str>]) -> Vec<String> {
-    parts.iter().map(|t| t.to_string()).collect()
+fn texts(windows: &Windows) -> Vec<String> {
+    windows
+        .iter()
+        .map(|t| String::from_utf8_lossy(t).into_owned())
+        .collect()
 }
 
-fn user_texts(body: &RequestBody<'_>) -> Vec<String> {
-    body.messages
-        .iter()
-        .filter(|m| m.role == Role::User)
-        .flat_map(|m| texts(&m.content.0))
-        .collect()
+/// The parts of the last message that is not the assistant's, as the classifier scans them.
+fn user_texts(body: &RequestBody) -> Vec<String> {
+    body.last_user.as_ref().map(texts).unwrap_or_default()
 }
 
 #[test]
@@ -23,12 +23,14 @@ fn openai_chat_with_string_and_part_arrays() {
         {"role":"developer","content":[{"type":"text","text":"Only JSON."}]},
         {"role":"user","content":[{"type":"text","text":"first"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},{"type":"text","text":"second"}]},
         {"role":"assistant","content":null,"tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}"}}]},
-        {"role":"tool","tool_call_id":"1","content":"tool output"}
+        {"role":"assistant","content":"answer"}
     ],"max_completion_tokens":5,"stream":true}"#;
     let body = RequestBody::parse(raw).unwrap();
     assert_eq!(texts(&body.system), ["Be terse.", "Only JSON."]);
     assert_eq!(user_texts(&body), ["first", "second"]);
-    assert_eq!(body.messages.len(), 3);
+    assert_eq!(body.turns, 3);
+    let prompt = ["Be terse.", "Only JSON.", "first", "second", "answer"];
+    assert_eq!(body.prompt_len(), prompt.concat().len());
     assert_eq!(body.max_tokens, Some(5));
     assert!(body.stream);
 }
@@ -44,8 +46,9 @@ fn escaped_strings_are_decoded() {
 fn completions_prompt_string_and_array() {
     let body = RequestBody::parse(br#"{"model":"m","prompt":"Say one word"}"#).unwrap();
     assert_eq!(user_texts(&body), ["Say one word"]);
+    // Each string of a list is a prompt of its own: the last one is scanned.
     let body = RequestBody::parse(br#"{"model":"m","prompt":["a","b"]}"#).unwrap();
-    assert_eq!(user_texts(&body), ["a", "b"]);
+    assert_eq!((user_texts(&body), body.turns), (vec!["b".to_string()], 2));
     // Token-id prompts carry no text; they must still parse.
     let body = RequestBody::parse(br#"{"model":"m","prompt":[[1,2,3]]}"#).unwrap();
     assert!(user_texts(&body).is_empty());
@@ -54,8 +57,8 @@ fn completions_prompt_string_and_array() {
 #[test]
 fn responses_input_and_instructions() {
     let raw = br#"{"model":"m","instructions":"You label tickets.","input":[
-        {"role":"user","content":[{"type":"input_text","text":"Printer is on fire"}]},
-        {"type":"function_call_output","call_id":"c","output":"ok"}
+        {"type":"function_call_output","call_id":"c","output":"ok"},
+        {"role":"user","content":[{"type":"input_text","text":"Printer is on fire"}]}
     ],"max_output_tokens":16,"reasoning":{"effort":"high"},
     "text":{"format":{"type":"json_schema","schema":{"type":"string","enum":["a","b"]}}}}"#;
     let body = RequestBody::parse(raw).unwrap();
@@ -135,4 +138,43 @@ fn non_objects_are_not_request_bodies() {
             String::from_utf8_lossy(raw)
         );
     }
+}
+
+#[test]
+fn the_last_message_not_from_the_assistant_is_the_one_scanned() {
+    let raw = br#"{"messages":[
+        {"role":"user","content":"question"},
+        {"role":"assistant","content":null,"tool_calls":[]},
+        {"role":"tool","tool_call_id":"1","content":"tool output"},
+        {"role":"assistant","content":"answer"}
+    ]}"#;
+    let body = RequestBody::parse(raw).unwrap();
+    assert_eq!(user_texts(&body), ["tool output"]);
+    assert_eq!(body.turns, 3);
+}
+
+#[test]
+fn a_long_message_is_kept_as_its_head_and_tail() {
+    let text = format!("{}{}{}", "h".repeat(50), "m".repeat(1000), "t".repeat(50));
+    let raw = serde_json::json!({"messages": [{"role": "user", "content": [
+        {"type": "text", "text": text}, {"type": "text", "text": ""}, {"type": "text", "text": "end"}
+    ]}]});
+    let body = RequestBody::parse_scanning(raw.to_string().as_bytes(), 100).unwrap();
+    let head = format!("{}{}", "h".repeat(50), "");
+    let tail = format!("{}{}", "m".repeat(0), "t".repeat(47));
+    assert_eq!(user_texts(&body), [head, tail, "end".to_string()]);
+    assert_eq!(body.prompt_len(), 1103);
+    // The system prompt keeps its first `scan_bytes`, part by part.
+    let raw = serde_json::json!({"system": ["a".repeat(60), "b".repeat(60)], "messages": []});
+    let body = RequestBody::parse_scanning(raw.to_string().as_bytes(), 100).unwrap();
+    assert_eq!(texts(&body.system), ["a".repeat(60), "b".repeat(40)]);
+    assert_eq!(body.last_user, None);
+}
+
+#[test]
+fn an_owned_field_repeated_without_end_is_not_a_request_body() {
+    let repeated = format!("{{{}\"x\":1}}", "\"model\":\"m\",".repeat(17));
+    assert!(RequestBody::parse(repeated.as_bytes()).is_err());
+    let allowed = format!("{{{}\"x\":1}}", "\"model\":\"m\",".repeat(16));
+    assert!(RequestBody::parse(allowed.as_bytes()).is_ok());
 }

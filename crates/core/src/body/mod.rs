@@ -4,7 +4,9 @@
 mod parse;
 mod rewrite;
 mod text;
+mod windows;
 
-pub use parse::{NotJsonObject, OwnedField, RequestBody};
+pub use parse::{NotJsonObject, OwnedField, RequestBody, DEFAULT_SCAN_BYTES, MAX_OWNED_REPEATS};
 pub use rewrite::{apply, raise_token_floor, request_stream_usage, set_model, Edit, Rewrite};
-pub use text::{Message, Role, Texts};
+pub use text::Role;
+pub use windows::Windows;

@@ -1,8 +1,11 @@
-//! One pass over a JSON request body: the prompt text of every supported API shape, the
-//! structural facts the classifier reads, and the byte spans of the fields the router may
-//! rewrite. Everything else is validated and skipped, never copied or re-serialised.
+//! One pass over a JSON request body: what the classifier reads of the prompt (the system
+//! prompt's head, the last user message's head and tail, counts and flags), the prompt's
+//! length, and the byte spans of the fields the router may rewrite. Everything else is
+//! validated and skipped, never copied or re-serialised.
+//!
+//! Memory is bounded by the scanned bytes, not the body: text beyond the scan windows is
+//! measured and dropped as it is read, one message at a time.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
@@ -10,15 +13,30 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::text::{Input, Message, Role, Texts};
+use super::text::{Conversation, Input, Texts};
+use super::windows::Windows;
+
+/// Bytes scanned of the system prompt and of the last user message when the caller does not
+/// say (the config's `classifier.scan_bytes` default).
+pub const DEFAULT_SCAN_BYTES: usize = 8 * 1024;
+
+/// At most this many spans of one owned field: a body repeating `model` thousands of times
+/// would otherwise make the parser's memory grow with the body.
+pub const MAX_OWNED_REPEATS: usize = 16;
 
 /// What the router knows about a request body after one parse.
 #[derive(Debug, Default)]
-pub struct RequestBody<'a> {
-    /// System prompt text: `system` role messages, Anthropic `system`, Responses `instructions`.
-    pub system: Vec<Cow<'a, str>>,
-    /// The conversation: Chat/Anthropic `messages`, Responses `input`, Completions `prompt`.
-    pub messages: Vec<Message<'a>>,
+pub struct RequestBody {
+    /// The first `scan_bytes` of system prompt text (`system`/`developer` messages, Anthropic
+    /// `system`, Responses `instructions`), part by part.
+    pub system: Windows,
+    /// The last message that is not the assistant's, as the classifier scans it: whole within
+    /// `scan_bytes`, else its first and last `scan_bytes / 2` bytes. `None` without messages.
+    pub last_user: Option<Windows>,
+    /// User and assistant messages in the conversation.
+    pub turns: usize,
+    /// Bytes of all prompt text, system included.
+    pub prompt_bytes: usize,
     /// Byte range just inside the top-level `{`, where new fields can be inserted.
     pub insert_at: usize,
     /// Spans of top-level fields the router owns, in document order.
@@ -53,17 +71,29 @@ impl fmt::Display for NotJsonObject {
     }
 }
 
-impl<'a> RequestBody<'a> {
-    pub fn parse(body: &'a [u8]) -> Result<RequestBody<'a>, NotJsonObject> {
-        let fields: TopLevel<'a> =
-            serde_json::from_slice(body).map_err(|e| NotJsonObject(e.to_string()))?;
-        let mut parsed = fields.body;
-        let base = body.as_ptr() as usize;
-        // RawValue borrows from `body`, so its address gives its offset without a second scan.
-        for (field, raw) in fields.raw_owned {
-            let start = raw.get().as_ptr() as usize - base;
-            parsed.owned.push((field, start..start + raw.get().len()));
-        }
+impl RequestBody {
+    /// [`RequestBody::parse_scanning`] with the default `scan_bytes`.
+    pub fn parse(body: &[u8]) -> Result<RequestBody, NotJsonObject> {
+        Self::parse_scanning(body, DEFAULT_SCAN_BYTES)
+    }
+
+    /// Parses `body`, keeping `scan_bytes` of the system prompt and of the last user message.
+    pub fn parse_scanning(body: &[u8], scan_bytes: usize) -> Result<RequestBody, NotJsonObject> {
+        let mut top = TopLevel {
+            body: RequestBody::default(),
+            conversation: Conversation::new(scan_bytes),
+            base: body.as_ptr() as usize,
+        };
+        let mut de = serde_json::Deserializer::from_slice(body);
+        de.deserialize_map(TopLevelVisitor(&mut top))
+            .and_then(|()| de.end())
+            .map_err(|e| NotJsonObject(e.to_string()))?;
+        let mut parsed = top.body;
+        let conversation = top.conversation;
+        parsed.system = conversation.system.windows;
+        parsed.last_user = conversation.last_user;
+        parsed.turns = conversation.turns;
+        parsed.prompt_bytes = conversation.prompt_bytes;
         parsed.insert_at = body.iter().position(|b| *b == b'{').map_or(0, |i| i + 1);
         Ok(parsed)
     }
@@ -77,25 +107,15 @@ impl<'a> RequestBody<'a> {
 
     /// Total length in bytes of all prompt text, system included.
     pub fn prompt_len(&self) -> usize {
-        let system: usize = self.system.iter().map(|t| t.len()).sum();
-        system
-            + self
-                .messages
-                .iter()
-                .map(|m| m.content.char_len())
-                .sum::<usize>()
+        self.prompt_bytes
     }
 }
 
-struct TopLevel<'a> {
-    body: RequestBody<'a>,
-    raw_owned: Vec<(OwnedField, &'a RawValue)>,
-}
-
-impl<'de> Deserialize<'de> for TopLevel<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(TopLevelVisitor)
-    }
+struct TopLevel {
+    body: RequestBody,
+    conversation: Conversation,
+    /// Address of the body's first byte: a borrowed value's address gives its offset.
+    base: usize,
 }
 
 #[derive(Deserialize)]
@@ -121,54 +141,50 @@ enum TopKey {
     Other,
 }
 
-struct TopLevelVisitor;
+struct TopLevelVisitor<'t>(&'t mut TopLevel);
 
-impl<'de> Visitor<'de> for TopLevelVisitor {
-    type Value = TopLevel<'de>;
+impl<'de> Visitor<'de> for TopLevelVisitor<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut top = TopLevel {
-            body: RequestBody::default(),
-            raw_owned: Vec::new(),
-        };
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<TopKey>()? {
-            read_field(&mut top, key, &mut map)?;
+            read_field(self.0, key, &mut map)?;
         }
-        Ok(top)
+        Ok(())
     }
 }
 
 fn read_field<'de, A: MapAccess<'de>>(
-    top: &mut TopLevel<'de>,
+    top: &mut TopLevel,
     key: TopKey,
     map: &mut A,
 ) -> Result<(), A::Error> {
     let body = &mut top.body;
     match key {
-        TopKey::Messages => {
-            for m in map.next_value::<Input<'de>>()?.messages {
-                if m.role == Role::System {
-                    body.system.extend(m.content.0);
-                } else {
-                    body.messages.push(m);
-                }
-            }
-        }
+        TopKey::Messages => map.next_value_seed(Input {
+            conversation: &mut top.conversation,
+            split_system: true,
+        })?,
         TopKey::System | TopKey::Instructions => {
-            body.system.extend(map.next_value::<Texts<'de>>()?.0)
+            map.next_value_seed(Texts(&mut top.conversation.system_sink()))?
         }
-        TopKey::Prompt | TopKey::Input => body
-            .messages
-            .extend(map.next_value::<Input<'de>>()?.messages),
-        TopKey::Model => owned(top, map, OwnedField::Model)?,
+        TopKey::Prompt | TopKey::Input => map.next_value_seed(Input {
+            conversation: &mut top.conversation,
+            split_system: false,
+        })?,
+        TopKey::Model => {
+            owned(top, map, OwnedField::Model)?;
+        }
         TopKey::MaxTokens => token_cap(top, map, OwnedField::MaxTokens)?,
         TopKey::MaxCompletionTokens => token_cap(top, map, OwnedField::MaxCompletionTokens)?,
         TopKey::MaxOutputTokens => token_cap(top, map, OwnedField::MaxOutputTokens)?,
-        TopKey::StreamOptions => owned(top, map, OwnedField::StreamOptions)?,
+        TopKey::StreamOptions => {
+            owned(top, map, OwnedField::StreamOptions)?;
+        }
         TopKey::ResponseFormat | TopKey::Text => {
             let raw: &RawValue = map.next_value()?;
             body.enum_schema |= raw.get().contains("\"enum\"");
@@ -196,26 +212,33 @@ fn read_field<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
+/// Records the span of an owned field's value (borrowed from the body, so its address gives
+/// its offset without a second scan).
 fn owned<'de, A: MapAccess<'de>>(
-    top: &mut TopLevel<'de>,
+    top: &mut TopLevel,
     map: &mut A,
     field: OwnedField,
-) -> Result<(), A::Error> {
+) -> Result<&'de RawValue, A::Error> {
     let raw: &'de RawValue = map.next_value()?;
-    top.raw_owned.push((field, raw));
-    Ok(())
+    if top.body.spans(field).count() >= MAX_OWNED_REPEATS {
+        return Err(serde::de::Error::custom(format!(
+            "a top-level field the router owns is repeated more than {MAX_OWNED_REPEATS} times"
+        )));
+    }
+    let start = raw.get().as_ptr() as usize - top.base;
+    top.body.owned.push((field, start..start + raw.get().len()));
+    Ok(raw)
 }
 
 fn token_cap<'de, A: MapAccess<'de>>(
-    top: &mut TopLevel<'de>,
+    top: &mut TopLevel,
     map: &mut A,
     field: OwnedField,
 ) -> Result<(), A::Error> {
-    let raw: &'de RawValue = map.next_value()?;
+    let raw = owned(top, map, field)?;
     if let Ok(cap) = raw.get().parse::<u64>() {
         top.body.max_tokens = Some(top.body.max_tokens.map_or(cap, |c| c.min(cap)));
     }
-    top.raw_owned.push((field, raw));
     Ok(())
 }
 

@@ -57,7 +57,7 @@ impl Rewrite {
 
 /// Sets `model` to `model`: nothing when the body already names it; a new member when it has
 /// none; otherwise every top-level `model` value replaced. Returns whether anything changes.
-pub fn set_model(body: &[u8], parsed: &RequestBody<'_>, model: &str, out: &mut Rewrite) -> bool {
+pub fn set_model(body: &[u8], parsed: &RequestBody, model: &str, out: &mut Rewrite) -> bool {
     let value = json_string(model);
     let spans: Vec<Range<usize>> = parsed.spans(OwnedField::Model).collect();
     if spans.is_empty() {
@@ -76,7 +76,7 @@ pub fn set_model(body: &[u8], parsed: &RequestBody<'_>, model: &str, out: &mut R
 
 /// Asks a streaming OpenAI request for a final usage chunk (`stream_options.include_usage:
 /// true`), unless the client already said either way. Returns whether anything changes.
-pub fn request_stream_usage(body: &[u8], parsed: &RequestBody<'_>, out: &mut Rewrite) -> bool {
+pub fn request_stream_usage(body: &[u8], parsed: &RequestBody, out: &mut Rewrite) -> bool {
     const INCLUDE: &str = r#""include_usage":true"#;
     let Some(span) = parsed.spans(OwnedField::StreamOptions).last() else {
         out.insert("stream_options", &format!("{{{INCLUDE}}}"));
@@ -268,7 +268,7 @@ const CAP_FIELDS: [OwnedField; 3] = [
 /// anything changes.
 pub fn raise_token_floor(
     body: &[u8],
-    parsed: &RequestBody<'_>,
+    parsed: &RequestBody,
     min: u64,
     add_when_absent: bool,
     absent_field: &str,

@@ -1,72 +1,70 @@
-//! Text pulled out of the message shapes of the OpenAI and Anthropic APIs, borrowed from the
-//! request body wherever the JSON string has no escapes (so most prompts are never copied).
+//! Text pulled out of the message shapes of the OpenAI and Anthropic APIs as the parser meets
+//! it. Nothing is collected per message or part: each string goes straight to a [`Sink`]
+//! (which keeps the bytes the classifier scans) and each finished message to the parser's
+//! [`Conversation`], which keeps only the last candidate message.
 
-use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-/// All text found in a value: a string, an array of strings or content parts, or a content
-/// part (`{"type":"text","text":...}`, Anthropic `tool_result` with nested `content`).
-/// Images, audio and other non-text parts are skipped without being copied.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Texts<'a>(pub Vec<Cow<'a, str>>);
+use super::windows::{MessageText, SystemText, Windows};
 
-impl Texts<'_> {
-    pub fn char_len(&self) -> usize {
-        self.0.iter().map(|t| t.len()).sum()
+/// Where the strings of a text value go.
+pub(crate) trait Sink {
+    fn text(&mut self, part: &str);
+}
+
+impl Sink for MessageText {
+    fn text(&mut self, part: &str) {
+        self.push(part.as_bytes());
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Texts<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut texts = Texts::default();
-        deserializer.deserialize_any(TextsVisitor(&mut texts))?;
-        Ok(texts)
+/// A system prompt's text also counts toward the prompt's length.
+pub(crate) struct SystemSink<'s> {
+    pub(crate) system: &'s mut SystemText,
+    pub(crate) prompt_bytes: &'s mut usize,
+}
+
+impl Sink for SystemSink<'_> {
+    fn text(&mut self, part: &str) {
+        *self.prompt_bytes += part.len();
+        self.system.push(part.as_bytes());
     }
 }
 
-/// Appends into one list, so nested arrays do not allocate a list per level.
-struct TextsVisitor<'t, 'a>(&'t mut Texts<'a>);
+/// All text in a value: a string, an array of strings or content parts, or a content part
+/// (`{"type":"text","text":...}`, Anthropic `tool_result` with nested `content`). Images,
+/// audio and other non-text parts are skipped without being copied.
+pub(crate) struct Texts<'s, S>(pub(crate) &'s mut S);
 
-impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for TextsVisitor<'_, 'a> {
+impl<'de, S: Sink> DeserializeSeed<'de> for Texts<'_, S> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de: 'a, 'a> Visitor<'de> for TextsVisitor<'_, 'a> {
+impl<'de, S: Sink> Visitor<'de> for Texts<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("text, an array of content parts, or a content part")
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
-        self.0 .0.push(Cow::Borrowed(v));
-        Ok(())
-    }
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.0 .0.push(Cow::Owned(v.to_string()));
-        Ok(())
-    }
-    fn visit_string<E>(self, v: String) -> Result<(), E> {
-        self.0 .0.push(Cow::Owned(v));
+        self.0.text(v);
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(TextsVisitor(&mut *self.0))?.is_some() {}
+        while seq.next_element_seed(Texts(&mut *self.0))?.is_some() {}
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<PartKey>()? {
             match key {
-                PartKey::Text | PartKey::Content => {
-                    map.next_value_seed(TextsVisitor(&mut *self.0))?
-                }
+                PartKey::Text | PartKey::Content => map.next_value_seed(Texts(&mut *self.0))?,
                 PartKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -159,134 +157,210 @@ impl<'de> Visitor<'de> for RoleVisitor {
     }
 }
 
-/// One message of Chat Completions / Anthropic `messages`, or one item of Responses `input`.
-#[derive(Debug, Default, Deserialize)]
-pub struct Message<'a> {
-    #[serde(default)]
-    pub role: Role,
-    #[serde(borrow, default)]
-    pub content: Texts<'a>,
-}
-
-/// Responses `input` and Completions `prompt`: plain text, or a list of items/strings.
+/// What the classifier and the accounting need of the conversation: the system prompt's
+/// head, the windows of the last message that is not the assistant's, the number of turns and
+/// the prompt's length. One message is read at a time, into buffers that are reused.
 #[derive(Debug, Default)]
-pub struct Input<'a> {
-    pub messages: Vec<Message<'a>>,
+pub(crate) struct Conversation {
+    pub(crate) system: SystemText,
+    /// Windows of the last message whose role is not `assistant`.
+    pub(crate) last_user: Option<Windows>,
+    /// User and assistant messages.
+    pub(crate) turns: usize,
+    /// Bytes of all prompt text, system included.
+    pub(crate) prompt_bytes: usize,
+    current: MessageText,
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Input<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(InputVisitor(PhantomData))
+impl Conversation {
+    pub(crate) fn new(scan_bytes: usize) -> Self {
+        Conversation {
+            system: SystemText {
+                windows: Windows::default(),
+                budget: scan_bytes,
+            },
+            current: MessageText::new(scan_bytes),
+            ..Conversation::default()
+        }
+    }
+
+    pub(crate) fn system_sink(&mut self) -> SystemSink<'_> {
+        SystemSink {
+            system: &mut self.system,
+            prompt_bytes: &mut self.prompt_bytes,
+        }
+    }
+
+    /// A message whose whole content is one string (`"prompt": "..."`, an `input` string).
+    fn text_message(&mut self, role: Role, text: &str) {
+        self.current.clear();
+        self.current.push(text.as_bytes());
+        self.end_message(role, false);
+    }
+
+    /// Ends the message in `current`. In Chat and Anthropic `messages` (`split_system`), a
+    /// system or developer message is system prompt text.
+    fn end_message(&mut self, role: Role, split_system: bool) {
+        self.prompt_bytes += self.current.len();
+        if split_system && role == Role::System {
+            let budget = self.system.budget;
+            self.current.head_into(&mut self.system.windows, budget);
+            return;
+        }
+        if matches!(role, Role::User | Role::Assistant) {
+            self.turns += 1;
+        }
+        if role != Role::Assistant {
+            self.current
+                .windows_into(self.last_user.get_or_insert_with(Windows::default));
+        }
     }
 }
 
-struct InputVisitor<'a>(PhantomData<Input<'a>>);
+/// Chat/Anthropic `messages`, Responses `input`, Completions `prompt`: plain text, or a list
+/// of items or strings.
+pub(crate) struct Input<'c> {
+    pub(crate) conversation: &'c mut Conversation,
+    pub(crate) split_system: bool,
+}
 
-impl<'de: 'a, 'a> Visitor<'de> for InputVisitor<'a> {
-    type Value = Input<'a>;
+impl<'de> DeserializeSeed<'de> for Input<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Input<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a string or an array of strings or messages")
     }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Input<'a>, E> {
-        Ok(Input::user(Cow::Borrowed(v)))
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.conversation.text_message(Role::User, v);
+        Ok(())
     }
-    fn visit_str<E>(self, v: &str) -> Result<Input<'a>, E> {
-        Ok(Input::user(Cow::Owned(v.to_string())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Input<'a>, E> {
-        Ok(Input::user(Cow::Owned(v)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Input<'a>, A::Error> {
-        let mut input = Input::default();
-        while let Some(item) = seq.next_element::<InputItem<'a>>()? {
-            input.messages.push(item.0);
-        }
-        Ok(input)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let split_system = self.split_system;
+        while seq
+            .next_element_seed(Item {
+                conversation: &mut *self.conversation,
+                split_system,
+            })?
+            .is_some()
+        {}
+        Ok(())
     }
     // Token-id prompts (`[[1, 2, 3]]`, `[1, 2]`) have no text to classify.
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Input<'a>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Input::default())
+        Ok(())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Self::Value::default())
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Self::Value::default())
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Self::Value::default())
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Self::Value::default())
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Self::Value::default())
-    }
-}
-
-impl<'a> Input<'a> {
-    fn user(text: Cow<'a, str>) -> Self {
-        Input {
-            messages: vec![Message {
-                role: Role::User,
-                content: Texts(vec![text]),
-            }],
-        }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 }
 
-/// An element of `input`/`prompt`: a string is a user message, an object is a message item.
-struct InputItem<'a>(Message<'a>);
+/// An element of `messages`/`input`/`prompt`: a string is a user message, an object a message
+/// item (`role`, `content`); anything else a message without text.
+struct Item<'c> {
+    conversation: &'c mut Conversation,
+    split_system: bool,
+}
 
-impl<'de: 'a, 'a> Deserialize<'de> for InputItem<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(InputItemVisitor(PhantomData))
+impl<'de> DeserializeSeed<'de> for Item<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
-struct InputItemVisitor<'a>(PhantomData<InputItem<'a>>);
+impl Item<'_> {
+    fn empty(self) {
+        self.conversation.current.clear();
+        self.conversation
+            .end_message(Role::Other, self.split_system);
+    }
+}
 
-impl<'de: 'a, 'a> Visitor<'de> for InputItemVisitor<'a> {
-    type Value = InputItem<'a>;
+impl<'de> Visitor<'de> for Item<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a string or a message object")
     }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(InputItem(Message {
-            role: Role::User,
-            content: Texts(vec![Cow::Borrowed(v)]),
-        }))
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.conversation.text_message(Role::User, v);
+        Ok(())
     }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(InputItem(Message {
-            role: Role::User,
-            content: Texts(vec![Cow::Owned(v.to_string())]),
-        }))
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let conversation = self.conversation;
+        conversation.current.clear();
+        let (mut role, mut content) = (None, false);
+        while let Some(key) = map.next_key::<MessageKey>()? {
+            match key {
+                MessageKey::Role if role.is_some() => {
+                    return Err(A::Error::duplicate_field("role"))
+                }
+                MessageKey::Role => role = Some(map.next_value::<Role>()?),
+                MessageKey::Content if content => return Err(A::Error::duplicate_field("content")),
+                MessageKey::Content => {
+                    content = true;
+                    map.next_value_seed(Texts(&mut conversation.current))?;
+                }
+                MessageKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        conversation.end_message(role.unwrap_or_default(), self.split_system);
+        Ok(())
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let message = Message::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-        Ok(InputItem(message))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(InputItem(Message::default()))
+        self.empty();
+        Ok(())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(InputItem(Message::default()))
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.empty();
+        Ok(())
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(InputItem(Message::default()))
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.empty();
+        Ok(())
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(InputItem(Message::default()))
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.empty();
+        Ok(())
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(InputItem(Message::default()))
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.empty();
+        Ok(())
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(InputItem(Message::default()))
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.empty();
+        Ok(())
     }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum MessageKey {
+    Role,
+    Content,
+    #[serde(other)]
+    Other,
 }

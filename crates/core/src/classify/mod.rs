@@ -5,7 +5,7 @@ mod cues;
 
 use aho_corasick::BuildError;
 
-use crate::body::{RequestBody, Role, Texts};
+use crate::body::RequestBody;
 use crate::config::TierId;
 use cues::CueAutomaton;
 
@@ -108,6 +108,11 @@ impl Classifier {
         })
     }
 
+    /// Bytes scanned of the system prompt and of the last user message.
+    pub fn scan_bytes(&self) -> usize {
+        self.scan_bytes
+    }
+
     pub fn cues(&self) -> &[Cue] {
         &self.cues
     }
@@ -120,7 +125,7 @@ impl Classifier {
         }
     }
 
-    pub fn classify(&self, body: &RequestBody<'_>) -> Classification {
+    pub fn classify(&self, body: &RequestBody) -> Classification {
         let mut result = Classification {
             winner: None,
             scores: vec![0.0; self.tier_count],
@@ -134,7 +139,7 @@ impl Classifier {
 
     /// Scans the system prompt and the last user message, each within `scan_bytes`; returns
     /// whether a code fence was seen.
-    fn scan_text(&self, body: &RequestBody<'_>, result: &mut Classification) -> bool {
+    fn scan_text(&self, body: &RequestBody, result: &mut Classification) -> bool {
         let mut seen = vec![false; self.cues.len()];
         let mut fence = false;
         let mut on_hit = |id: usize| {
@@ -150,29 +155,19 @@ impl Classifier {
                 add(result, cue.tier, cue.weight, Evidence::Cue(id));
             }
         };
-        for window in head_windows(&body.system, self.scan_bytes) {
+        // The parser kept exactly the windows to scan (`scan_bytes` of each).
+        for window in body.system.iter() {
             self.automaton.scan(window, &mut on_hit);
         }
-        if let Some(user) = body
-            .messages
-            .iter()
-            .rev()
-            .find(|m| m.role != Role::Assistant)
-        {
-            for window in head_tail_windows(&user.content, self.scan_bytes) {
-                self.automaton.scan(window, &mut on_hit);
-            }
+        for window in body.last_user.iter().flat_map(|w| w.iter()) {
+            self.automaton.scan(window, &mut on_hit);
         }
         fence
     }
 
-    fn apply_signals(&self, body: &RequestBody<'_>, fence: bool, result: &mut Classification) {
+    fn apply_signals(&self, body: &RequestBody, fence: bool, result: &mut Classification) {
         let s = &self.signals;
-        let turns = body
-            .messages
-            .iter()
-            .filter(|m| matches!(m.role, Role::User | Role::Assistant))
-            .count() as u64;
+        let turns = body.turns as u64;
         let prompt_len = body.prompt_len() as u64;
         fire(
             result,
@@ -236,43 +231,4 @@ fn add(result: &mut Classification, tier: TierId, weight: f64, evidence: Evidenc
         *score += weight;
         result.evidence.push((tier, evidence));
     }
-}
-
-/// The first `budget` bytes of the texts, part by part.
-fn head_windows<'t>(texts: &'t [std::borrow::Cow<'_, str>], budget: usize) -> Vec<&'t [u8]> {
-    let mut left = budget;
-    let mut windows = Vec::new();
-    for text in texts {
-        if left == 0 {
-            break;
-        }
-        let bytes = text.as_bytes();
-        let take = bytes.len().min(left);
-        windows.push(bytes.get(..take).unwrap_or_default());
-        left -= take;
-    }
-    windows
-}
-
-/// The first and the last `budget / 2` bytes of a message: instructions come before a pasted
-/// document as often as after it ("...summarise the above in one word").
-fn head_tail_windows<'t>(texts: &'t Texts<'_>, budget: usize) -> Vec<&'t [u8]> {
-    if texts.char_len() <= budget {
-        return texts.0.iter().map(|t| t.as_bytes()).collect();
-    }
-    let half = budget / 2;
-    let mut windows = head_windows(&texts.0, half);
-    let mut left = half;
-    let mut tail = Vec::new();
-    for text in texts.0.iter().rev() {
-        if left == 0 {
-            break;
-        }
-        let bytes = text.as_bytes();
-        let take = bytes.len().min(left);
-        tail.push(bytes.get(bytes.len() - take..).unwrap_or_default());
-        left -= take;
-    }
-    windows.extend(tail.into_iter().rev());
-    windows
 }
