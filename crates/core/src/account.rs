@@ -148,6 +148,12 @@ impl Config {
         if let Some(floor) = decision.floor_applied {
             fields.push((state::FLOOR_APPLIED, floor.to_string()));
         }
+        if !decision.edits.is_empty() {
+            fields.push((state::EDITS, self.edit_list(decision)));
+        }
+        if let Some(how) = decision.shape_fallback {
+            fields.push((state::SHAPE_FALLBACK, how.as_str().to_string()));
+        }
         if let Some(in_canary) = decision.canary {
             fields.push((
                 state::CANARY,

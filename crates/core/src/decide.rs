@@ -4,7 +4,9 @@
 //! logged; then the body edits that carry it out. The caller passes the request, the shared
 //! store and the time in, and applies what comes out.
 
-use crate::body::{self, RequestBody};
+use crate::adapt::{OwnedEdit, ShapeFallback};
+use crate::api::ApiShape;
+use crate::body::RequestBody;
 use crate::classify::Classification;
 use crate::config::{Config, ModelId, PolicyKind, RolloutMode, TierId};
 use crate::names::FALLBACK_TIER;
@@ -95,9 +97,23 @@ pub struct Decision {
     pub candidates: Vec<ModelId>,
     /// The completion-token floor written into the body, if one was.
     pub floor_applied: Option<u64>,
+    /// The request's API shape, from its path (`None`: a path of no known shape).
+    pub api: Option<ApiShape>,
+    /// Set when the model decided first does not serve the request's API shape.
+    pub shape_fallback: Option<ShapeFallback>,
+    /// The changes made to the body, in order (`model`, `stream_options`, profile, floor).
+    pub edits: Vec<OwnedEdit>,
     pub side: Side,
     /// `Some(in_canary)` when a canary split is configured.
     pub canary: Option<bool>,
+}
+
+impl Decision {
+    /// The request goes to the decided model's cluster: routed (not shadowed), and some model
+    /// serves its API shape.
+    pub fn is_served(&self) -> bool {
+        self.side == Side::Routed && self.shape_fallback != Some(ShapeFallback::NoneCompatible)
+    }
 }
 
 /// A decision and, when the body must change, the new body.
@@ -126,7 +142,7 @@ impl Config {
         let scan_bytes = self.classifier.scan_bytes();
         let parsed = body
             .filter(|b| !b.is_empty())
-            .map(|b| RequestBody::parse_scanning(b, scan_bytes));
+            .map(|b| RequestBody::parse_for(b, scan_bytes, &self.dropped_fields));
         let status = match (&parsed, body) {
             (Some(Ok(_)), _) => BodyStatus::Json,
             (Some(Err(_)), _) => BodyStatus::NotJson,
@@ -139,7 +155,7 @@ impl Config {
         self.rollout(head, &mut decision);
         let new_body = match (body, &parsed) {
             (Some(bytes), Some(parsed)) if decision.side == Side::Routed => {
-                self.edit_body(head, bytes, parsed, &mut decision)
+                self.edit_body(bytes, parsed, &mut decision)
             }
             _ => None,
         };
@@ -160,6 +176,7 @@ impl Config {
         env: &Env<'_>,
     ) -> Decision {
         let (explicit, untrusted_task) = self.explicit_task(head);
+        let api = ApiShape::of_path(head.path);
         let input = PolicyInput {
             prompt_bytes: parsed.map_or(0, |p| p.prompt_len() as u64),
             max_tokens: parsed.and_then(|p| p.max_tokens),
@@ -169,7 +186,7 @@ impl Config {
         let pins = self.pin_store(head, env);
         let now_s = env.now_ns / 1_000_000_000;
         let mut decision = if let Some((tier, source)) = explicit {
-            self.for_tier(tier, source, &input, env, None)
+            self.for_tier(tier, source, &input, api, env, None)
         } else if let Some(pin) = pins
             .as_ref()
             .and_then(|(store, session)| store.lookup(session, now_s))
@@ -178,12 +195,16 @@ impl Config {
         } else {
             match parsed.map(|p| self.classifier.classify(p)) {
                 Some(c) => match c.winner {
-                    Some(tier) => self.for_tier(tier, Source::Classifier, &input, env, Some(c)),
+                    Some(tier) => {
+                        self.for_tier(tier, Source::Classifier, &input, api, env, Some(c))
+                    }
                     None => self.fallback(Some(c)),
                 },
                 None => self.fallback(None),
             }
         };
+        decision.api = api;
+        self.fit_shape(&mut decision);
         // Pin real LLM calls only: a GET /v1/models must not pin a session to the fallback.
         if let (Some((store, session)), Some(_)) = (&pins, parsed) {
             if decision.source != Source::Session {
@@ -238,34 +259,6 @@ impl Config {
         }
     }
 
-    fn edit_body(
-        &self,
-        head: &RequestHead<'_>,
-        bytes: &[u8],
-        parsed: &RequestBody,
-        decision: &mut Decision,
-    ) -> Option<Vec<u8>> {
-        let mut edits = body::Rewrite::default();
-        body::set_model(bytes, parsed, &self.model(decision.model).name, &mut edits);
-        if self.request_stream_usage && parsed.stream && accepts_stream_options(head.path) {
-            body::request_stream_usage(bytes, parsed, &mut edits);
-        }
-        if let Some(floor) = decision.tier.and_then(|t| self.tier(t).token_floor) {
-            let raised = body::raise_token_floor(
-                bytes,
-                parsed,
-                floor.min,
-                floor.add_when_absent,
-                cap_field(head.path),
-                &mut edits,
-            );
-            if raised {
-                decision.floor_applied = Some(floor.min);
-            }
-        }
-        (!edits.is_empty()).then(|| body::apply(bytes, parsed.insert_at, edits))
-    }
-
     /// The first configured explicit task, in the order header, query parameter, path; and
     /// where an unknown task value was seen, if one was.
     pub fn explicit_task(
@@ -300,15 +293,21 @@ impl Config {
             .map(|(_, tier)| *tier)
     }
 
+    /// The tier's policy picks among the tier's models that serve the request's API (all of
+    /// them when none does: [`Config::fit_shape`] then finds another model).
     fn for_tier(
         &self,
         tier: TierId,
         source: Source,
         input: &PolicyInput,
+        api: Option<ApiShape>,
         env: &Env<'_>,
         c: Option<Classification>,
     ) -> Decision {
-        let choice = self.choose_model(tier, input, env.store);
+        let models = &self.tier(tier).models;
+        let serving = self.serving(models, api);
+        let pool = if serving.is_empty() { models } else { &serving };
+        let choice = self.choose_model(tier, pool, input, env.store);
         Decision {
             tier: Some(tier),
             model: choice.model,
@@ -347,6 +346,9 @@ impl Config {
             policy: None,
             candidates: Vec::new(),
             floor_applied: None,
+            api: None,
+            shape_fallback: None,
+            edits: Vec::new(),
             side: Side::Routed,
             canary: None,
         }
@@ -371,32 +373,6 @@ impl Config {
             .collect();
         names.join(",")
     }
-}
-
-/// OpenAI Chat Completions and Completions take `stream_options`; Responses always reports
-/// usage and Anthropic rejects unknown fields, so only these paths get it.
-fn accepts_stream_options(path: &str) -> bool {
-    let endpoint = endpoint(path);
-    endpoint.ends_with("/chat/completions") || endpoint.ends_with("/completions")
-}
-
-/// The completion-token cap field of the API at `path`, for a floor added to a request
-/// without one.
-fn cap_field(path: &str) -> &'static str {
-    let endpoint = endpoint(path);
-    if endpoint.ends_with("/chat/completions") {
-        "max_completion_tokens"
-    } else if endpoint.ends_with("/responses") {
-        "max_output_tokens"
-    } else {
-        "max_tokens"
-    }
-}
-
-/// The path without its query string or a trailing `/`: what names the API endpoint.
-fn endpoint(path: &str) -> &str {
-    let path = path.split_once('?').map_or(path, |(path, _)| path);
-    path.trim_end_matches('/')
 }
 
 /// `/api/classify` matches `/api/classify` and `/api/classify/...`, not `/api/classifyx`.
@@ -461,12 +437,5 @@ mod tests {
         );
         assert_eq!(query_param("tasks=x", "task"), None);
         assert_eq!(query_param("task=%zz", "task").as_deref(), Some("%zz"));
-    }
-
-    #[test]
-    fn cap_field_by_api() {
-        assert_eq!(cap_field("/v1/chat/completions"), "max_completion_tokens");
-        assert_eq!(cap_field("/v1/responses?x=1"), "max_output_tokens");
-        assert_eq!(cap_field("/v1/messages"), "max_tokens");
     }
 }

@@ -5,6 +5,8 @@
 //! (`crates/filter`) and the command-line tool (`crates/cli`) are thin layers over it.
 
 pub mod account;
+pub mod adapt;
+pub mod api;
 pub mod body;
 pub mod classify;
 pub mod config;

@@ -43,6 +43,12 @@ pub mod state {
     pub const POLICY: &str = "tier_router.policy";
     pub const CANDIDATES: &str = "tier_router.candidates";
     pub const FLOOR_APPLIED: &str = "tier_router.floor_applied";
+    /// The owned edits made to the body, comma-separated
+    /// (`model,stream_options,max_tokens->max_completion_tokens,drop:temperature,floor`).
+    pub const EDITS: &str = "tier_router.edits";
+    /// Set when the decided model does not serve the request's API shape: `fallback_model`,
+    /// `first_compatible`, or `none` (no model does; the body was not rewritten).
+    pub const SHAPE_FALLBACK: &str = "tier_router.shape_fallback";
     pub const SHADOW: &str = "tier_router.shadow";
     pub const CANARY: &str = "tier_router.canary";
 }

@@ -47,31 +47,34 @@ pub struct TtftStats {
 }
 
 impl Config {
+    /// Picks among `models` (the tier's models that serve the request's API, in tier order)
+    /// by the tier's policy.
     pub fn choose_model(
         &self,
         tier: TierId,
+        models: &[ModelId],
         input: &PolicyInput,
         store: &dyn SharedStore,
     ) -> Choice {
         let t = self.tier(tier);
-        let first = t.models.first().copied().unwrap_or(self.fallback_model);
+        let first = models.first().copied().unwrap_or(self.fallback_model);
+        let all = || Choice {
+            model: first,
+            candidates: models.to_vec(),
+        };
         // One model leaves nothing to choose: skip the store reads.
-        if t.models.len() == 1 {
-            return Choice {
-                model: first,
-                candidates: t.models.clone(),
-            };
+        if models.len() <= 1 {
+            return all();
         }
         match t.policy {
             PolicyKind::Priority => {
-                let healthy = t
-                    .models
+                let healthy = models
                     .iter()
                     .copied()
                     .find(|m| self.is_healthy(*m, input.now_ns, store));
                 Choice {
                     model: healthy.unwrap_or(first),
-                    candidates: t.models.clone(),
+                    candidates: models.to_vec(),
                 }
             }
             PolicyKind::Cheapest => {
@@ -79,7 +82,7 @@ impl Config {
                     .max_tokens
                     .unwrap_or(t.expected_output_tokens)
                     .min(t.expected_output_tokens.max(1) * 16);
-                let mut ranked = t.models.clone();
+                let mut ranked = models.to_vec();
                 // The model id keeps ties in config order.
                 sort_short_by(&mut ranked, |a, b| {
                     (self.expected_micro_usd(*a, input.prompt_bytes, output), a.0)
@@ -90,20 +93,18 @@ impl Config {
                     candidates: ranked,
                 }
             }
-            PolicyKind::FastestTtft => self.fastest(&t.models, input, store).unwrap_or(Choice {
-                model: first,
-                candidates: t.models.clone(),
-            }),
+            PolicyKind::FastestTtft => self.fastest(models, input, store).unwrap_or_else(all),
             PolicyKind::Weighted => {
-                let total: f64 = t.weights.iter().map(|(_, w)| w).sum();
+                let weights = || t.weights.iter().filter(|(m, _)| models.contains(m));
+                let total: f64 = weights().map(|(_, w)| w).sum();
                 let mut point = (input.request_hash % 10_000) as f64 / 10_000.0 * total;
-                let picked = t.weights.iter().find(|(_, w)| {
+                let picked = weights().find(|(_, w)| {
                     point -= w;
                     point < 0.0
                 });
                 Choice {
                     model: picked.map_or(first, |(m, _)| *m),
-                    candidates: t.models.clone(),
+                    candidates: models.to_vec(),
                 }
             }
         }

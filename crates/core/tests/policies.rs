@@ -262,9 +262,10 @@ fn the_token_floor_raises_but_never_lowers() {
             .unwrap_or(body);
         (sent, routed.decision.floor_applied)
     };
+    // Every cap below the floor is raised, none lowered (Completions takes both fields as sent).
     let (sent, floor) = route(
         json!({"model": "m", "max_tokens": 100, "max_completion_tokens": 9000}),
-        "/v1/chat/completions",
+        "/v1/completions",
     );
     assert_eq!(
         (
@@ -273,6 +274,30 @@ fn the_token_floor_raises_but_never_lowers() {
             floor
         ),
         (json!(4096), json!(9000), Some(4096))
+    );
+    // The reasoning model takes `max_completion_tokens` only: `max_tokens` is renamed to it
+    // before the floor raises it, or dropped when the client sent both.
+    let (sent, floor) = route(
+        json!({"model": "m", "max_tokens": 100}),
+        "/v1/chat/completions",
+    );
+    assert_eq!(
+        (sent, floor),
+        (
+            json!({"model": "reasoning-large", "max_completion_tokens": 4096}),
+            Some(4096)
+        )
+    );
+    let (sent, floor) = route(
+        json!({"model": "m", "max_tokens": 100, "max_completion_tokens": 9000}),
+        "/v1/chat/completions",
+    );
+    assert_eq!(
+        (sent, floor),
+        (
+            json!({"model": "reasoning-large", "max_completion_tokens": 9000}),
+            None
+        )
     );
     let (sent, floor) = route(json!({"model": "m"}), "/v1/chat/completions");
     assert_eq!(

@@ -1,7 +1,9 @@
 //! Property: whatever object a client sends, the rewritten body is valid JSON and equals the
 //! original plus exactly the fields the router owns (`model`, `stream_options.include_usage`,
-//! the token floor). Bodies are generated with random keys and values, nested objects and
-//! arrays, random whitespace, and with or without each owned field, for every API path.
+//! the token floor, the reasoning model's profile: `max_tokens` renamed to
+//! `max_completion_tokens`, `temperature` and `top_p` dropped). Bodies are generated with random
+//! keys and values, nested objects and arrays, random whitespace, and with or without each
+//! owned field, for every API path.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -30,7 +32,8 @@ const KNOWN: [&str; 8] = [
     "temperature",
     "top_p",
 ];
-const WHITESPACE: [&str; 6] = ["", " ", "\n", "\t", "\r\n  ", "   "];
+/// No whitespace most often: edits that meet at one offset are the ones to get wrong.
+const WHITESPACE: [&str; 8] = ["", "", "", " ", "\n", "\t", "\r\n  ", "   "];
 
 fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
@@ -68,7 +71,7 @@ fn cap() -> impl Strategy<Value = Option<Value>> {
 /// The owned fields a body may carry, each absent or with a value of its usual or an odd type.
 fn owned() -> impl Strategy<Value = Vec<(&'static str, Option<Value>)>> {
     let model = prop_oneof![
-        1 => Just(None),
+        2 => Just(None),
         2 => text().prop_map(|t| Some(Value::String(t))),
         1 => Just(Some(json!("small-instruct"))),
         1 => Just(Some(Value::Null)),
@@ -129,14 +132,27 @@ fn members() -> impl Strategy<Value = Vec<(String, Value)>> {
             out.retain(|(k, _)| k != "messages");
             out.push(("messages".into(), m));
         }
-        // Owned fields at seeded positions, so they come first, last and in between.
+        // Owned fields in a seeded order at seeded positions, half of them at the front: they
+        // come first (where new members are spliced in), last and in between.
         let mut seed = seed;
+        let mut next = || {
+            seed = seed.rotate_right(7) ^ 0x9e37_79b9_7f4a_7c15;
+            seed
+        };
+        let mut owned: Vec<(&str, Value)> = owned
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        for i in (1..owned.len()).rev() {
+            owned.swap(i, (next() % (i as u64 + 1)) as usize);
+        }
         for (k, v) in owned {
-            if let Some(v) = v {
-                let at = (seed % (out.len() as u64 + 1)) as usize;
-                seed = seed.rotate_right(7) ^ 0x9e37_79b9;
-                out.insert(at, (k.to_string(), v));
-            }
+            let at = if next() % 2 == 0 {
+                0
+            } else {
+                (next() % (out.len() as u64 + 1)) as usize
+            };
+            out.insert(at, (k.to_string(), v));
         }
         out
     })
@@ -206,15 +222,24 @@ fn render(members: &[(String, Value)], ws: &[usize]) -> String {
     r.out
 }
 
+/// The model a task's request goes to on `path`: the tier's model when it serves the API,
+/// else the fallback model (which serves all four in the default config).
+fn model_for(path: &str, task: &str) -> &'static str {
+    let openai_only = path.ends_with("/messages");
+    let reasoning_apis = path.ends_with("/chat/completions") || path.ends_with("/responses");
+    match task {
+        "label" if !openai_only => "small-instruct",
+        "chat" => "frontier-chat",
+        "analysis" if reasoning_apis => "reasoning-large",
+        _ => "general-mini",
+    }
+}
+
 /// What the upstream must receive: the original object with the owned fields set as the
 /// router's rules say, computed here independently of the router's code.
 fn expected(original: &Map<String, Value>, path: &str, task: &str) -> Map<String, Value> {
     let mut out = original.clone();
-    let model = match task {
-        "label" => "small-instruct",
-        "chat" => "frontier-chat",
-        _ => "reasoning-large",
-    };
+    let model = model_for(path, task);
     out.insert("model".into(), json!(model));
     let streams_usage = path.ends_with("/chat/completions") || path.ends_with("/completions");
     if streams_usage && original.get("stream") == Some(&json!(true)) {
@@ -227,11 +252,18 @@ fn expected(original: &Map<String, Value>, path: &str, task: &str) -> Map<String
             }
         }
     }
+    // The reasoning model's profile: `max_completion_tokens` only, no sampling parameters.
+    if model == "reasoning-large" {
+        if path.ends_with("/chat/completions") {
+            if let Some(cap) = out.remove("max_tokens") {
+                out.entry("max_completion_tokens").or_insert(cap);
+            }
+        }
+        out.remove("temperature");
+        out.remove("top_p");
+    }
     if task == "analysis" {
-        let present: Vec<&str> = CAPS
-            .into_iter()
-            .filter(|c| original.contains_key(*c))
-            .collect();
+        let present: Vec<&str> = CAPS.into_iter().filter(|c| out.contains_key(*c)).collect();
         if present.is_empty() {
             let field = if path.ends_with("/chat/completions") {
                 "max_completion_tokens"
@@ -243,7 +275,7 @@ fn expected(original: &Map<String, Value>, path: &str, task: &str) -> Map<String
             out.insert(field.into(), json!(4096));
         }
         for cap in present {
-            if original[cap].as_u64().is_some_and(|n| n < 4096) {
+            if out[cap].as_u64().is_some_and(|n| n < 4096) {
                 out.insert(cap.into(), json!(4096));
             }
         }
@@ -265,7 +297,7 @@ fn route(config: &Config, path: &str, task: &str, body: &[u8]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
     #[test]
     fn rewritten_bodies_are_the_original_plus_the_owned_fields(

@@ -15,7 +15,7 @@ use tier_router_core::account::{record_json, Timing};
 use tier_router_core::config::{FilterStateLayout, PolicyKind};
 use tier_router_core::names::state;
 use tier_router_core::usage::UsageScanner;
-use tier_router_core::{wire, BodyStatus, Config, Decision, Env, RequestHead, Routed, Side};
+use tier_router_core::{wire, BodyStatus, Config, Decision, Env, RequestHead, Routed};
 
 pub struct RouterHttp {
     shared: Option<Rc<Shared>>,
@@ -124,8 +124,9 @@ impl RouterHttp {
         if let Some(new_body) = &routed.new_body {
             self.replace_body(body_size, new_body);
         }
-        // A shadowed request keeps the route it would have taken without the router.
-        if decision.side == Side::Routed {
+        // A shadowed request, or one no model serves the API of, keeps the route it would have
+        // taken without the router.
+        if decision.is_served() {
             let cluster = host::set_header(
                 MapType::RequestHeaders,
                 &config.headers.cluster,
@@ -210,10 +211,7 @@ impl RouterHttp {
             return;
         };
         let learns = decision.policy == Some(PolicyKind::FastestTtft);
-        if !learns
-            || decision.side != Side::Routed
-            || self.upstream_status.is_some_and(|s| s >= 400)
-        {
+        if !learns || !decision.is_served() || self.upstream_status.is_some_and(|s| s >= 400) {
             return;
         }
         if let Some(ttft_us) = self.timing.ttft_us() {
@@ -225,7 +223,7 @@ impl RouterHttp {
     }
 
     fn add_decision_headers(&self, config: &Config, decision: &Decision) {
-        if !config.decision_headers || decision.side == Side::Shadow {
+        if !config.decision_headers || !decision.is_served() {
             return;
         }
         let tier = host::set_header(
@@ -330,9 +328,7 @@ impl HttpContext for RouterHttp {
         self.upstream_status = response_header(":status").and_then(|s| s.parse().ok());
         self.add_decision_headers(&shared.config, decision);
         // `priority` skips a model that is shedding load or failing.
-        if decision.side == Side::Routed
-            && self.upstream_status.is_some_and(|s| s == 429 || s >= 500)
-        {
+        if decision.is_served() && self.upstream_status.is_some_and(|s| s == 429 || s >= 500) {
             shared
                 .config
                 .mark_unhealthy(decision.model, now_ns().unwrap_or(0), &HostStore);

@@ -9,7 +9,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -59,6 +59,9 @@ pub enum OwnedField {
     MaxCompletionTokens,
     MaxOutputTokens,
     StreamOptions,
+    /// A field some model's profile drops: an index into the caller's list
+    /// ([`crate::Config::dropped_fields`]).
+    Dropped(usize),
 }
 
 /// The body is not a JSON object (or not JSON at all): the router leaves it untouched.
@@ -79,10 +82,21 @@ impl RequestBody {
 
     /// Parses `body`, keeping `scan_bytes` of the system prompt and of the last user message.
     pub fn parse_scanning(body: &[u8], scan_bytes: usize) -> Result<RequestBody, NotJsonObject> {
+        Self::parse_for(body, scan_bytes, &[])
+    }
+
+    /// [`RequestBody::parse_scanning`], also recording the spans of the top-level fields
+    /// named in `droppable` (as [`OwnedField::Dropped`] with their index).
+    pub fn parse_for(
+        body: &[u8],
+        scan_bytes: usize,
+        droppable: &[String],
+    ) -> Result<RequestBody, NotJsonObject> {
         let mut top = TopLevel {
             body: RequestBody::default(),
             conversation: Conversation::new(scan_bytes),
             base: body.as_ptr() as usize,
+            droppable,
         };
         let mut de = serde_json::Deserializer::from_slice(body);
         de.deserialize_map(TopLevelVisitor(&mut top))
@@ -111,15 +125,14 @@ impl RequestBody {
     }
 }
 
-struct TopLevel {
+struct TopLevel<'k> {
     body: RequestBody,
     conversation: Conversation,
     /// Address of the body's first byte: a borrowed value's address gives its offset.
     base: usize,
+    droppable: &'k [String],
 }
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "snake_case")]
 enum TopKey {
     Model,
     Messages,
@@ -137,13 +150,61 @@ enum TopKey {
     Thinking,
     Stream,
     StreamOptions,
-    #[serde(other)]
+    Dropped(usize),
     Other,
 }
 
-struct TopLevelVisitor<'t>(&'t mut TopLevel);
+impl TopKey {
+    fn named(name: &str, droppable: &[String]) -> TopKey {
+        match name {
+            "model" => TopKey::Model,
+            "messages" => TopKey::Messages,
+            "system" => TopKey::System,
+            "instructions" => TopKey::Instructions,
+            "prompt" => TopKey::Prompt,
+            "input" => TopKey::Input,
+            "max_tokens" => TopKey::MaxTokens,
+            "max_completion_tokens" => TopKey::MaxCompletionTokens,
+            "max_output_tokens" => TopKey::MaxOutputTokens,
+            "response_format" => TopKey::ResponseFormat,
+            "text" => TopKey::Text,
+            "reasoning_effort" => TopKey::ReasoningEffort,
+            "reasoning" => TopKey::Reasoning,
+            "thinking" => TopKey::Thinking,
+            "stream" => TopKey::Stream,
+            "stream_options" => TopKey::StreamOptions,
+            _ => droppable
+                .iter()
+                .position(|d| d == name)
+                .map_or(TopKey::Other, TopKey::Dropped),
+        }
+    }
+}
 
-impl<'de> Visitor<'de> for TopLevelVisitor<'_> {
+/// Reads a top-level key without allocating it.
+struct KeySeed<'k>(&'k [String]);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = TopKey;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<TopKey, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = TopKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E>(self, name: &str) -> Result<TopKey, E> {
+        Ok(TopKey::named(name, self.0))
+    }
+}
+
+struct TopLevelVisitor<'t, 'k>(&'t mut TopLevel<'k>);
+
+impl<'de> Visitor<'de> for TopLevelVisitor<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -151,7 +212,7 @@ impl<'de> Visitor<'de> for TopLevelVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<TopKey>()? {
+        while let Some(key) = map.next_key_seed(KeySeed(self.0.droppable))? {
             read_field(self.0, key, &mut map)?;
         }
         Ok(())
@@ -159,7 +220,7 @@ impl<'de> Visitor<'de> for TopLevelVisitor<'_> {
 }
 
 fn read_field<'de, A: MapAccess<'de>>(
-    top: &mut TopLevel,
+    top: &mut TopLevel<'_>,
     key: TopKey,
     map: &mut A,
 ) -> Result<(), A::Error> {
@@ -184,6 +245,9 @@ fn read_field<'de, A: MapAccess<'de>>(
         TopKey::MaxOutputTokens => token_cap(top, map, OwnedField::MaxOutputTokens)?,
         TopKey::StreamOptions => {
             owned(top, map, OwnedField::StreamOptions)?;
+        }
+        TopKey::Dropped(i) => {
+            owned(top, map, OwnedField::Dropped(i))?;
         }
         TopKey::ResponseFormat | TopKey::Text => {
             let raw: &RawValue = map.next_value()?;
@@ -215,7 +279,7 @@ fn read_field<'de, A: MapAccess<'de>>(
 /// Records the span of an owned field's value (borrowed from the body, so its address gives
 /// its offset without a second scan).
 fn owned<'de, A: MapAccess<'de>>(
-    top: &mut TopLevel,
+    top: &mut TopLevel<'_>,
     map: &mut A,
     field: OwnedField,
 ) -> Result<&'de RawValue, A::Error> {
@@ -231,7 +295,7 @@ fn owned<'de, A: MapAccess<'de>>(
 }
 
 fn token_cap<'de, A: MapAccess<'de>>(
-    top: &mut TopLevel,
+    top: &mut TopLevel<'_>,
     map: &mut A,
     field: OwnedField,
 ) -> Result<(), A::Error> {

@@ -131,11 +131,11 @@ pub fn apply(body: &[u8], insert_at: usize, rewrite: Rewrite) -> Vec<u8> {
     splice(body, edits)
 }
 
-/// Copies `body` with `edits` (non-overlapping) applied; insertions at the same offset keep
-/// their order.
+/// Copies `body` with `edits` (non-overlapping) applied; an insertion goes before a
+/// replacement that starts at the same offset, and insertions at one offset keep their order.
 fn splice(body: &[u8], mut edits: Vec<Edit>) -> Vec<u8> {
-    // Stable: insertions at the same offset keep their order.
-    edits.sort_by_key(|e| e.span.start);
+    // Stable, and by end second: the new members at `{` come before a renamed first key.
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
     let added: usize = edits.iter().map(|e| e.text.len()).sum();
     let mut out = Vec::with_capacity(body.len() + added);
     let mut copied = 0;
@@ -264,17 +264,23 @@ const CAP_FIELDS: [OwnedField; 3] = [
 ];
 
 /// Raises every completion-token cap below `min` to `min` (never lowering one), and, with
-/// `add_when_absent`, adds `absent_field: min` when the request sets no cap. Returns whether
-/// anything changes.
+/// `add_when_absent`, adds `absent_field: min` when the request sets no cap. Caps whose
+/// values are in `removed` (members being deleted) do not count. Returns whether anything
+/// changes.
 pub fn raise_token_floor(
     body: &[u8],
     parsed: &RequestBody,
     min: u64,
     add_when_absent: bool,
     absent_field: &str,
+    removed: &[Range<usize>],
     out: &mut Rewrite,
 ) -> bool {
-    let caps: Vec<Range<usize>> = CAP_FIELDS.iter().flat_map(|f| parsed.spans(*f)).collect();
+    let caps: Vec<Range<usize>> = CAP_FIELDS
+        .iter()
+        .flat_map(|f| parsed.spans(*f))
+        .filter(|span| !removed.contains(span))
+        .collect();
     if caps.is_empty() {
         if add_when_absent {
             out.insert(absent_field, &min.to_string());

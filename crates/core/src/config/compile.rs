@@ -4,12 +4,14 @@
 use std::collections::HashSet;
 
 use super::json_path;
+use super::ordered_map::OrderedMap;
 use super::raw::{PolicyKind, RawPolicyTuning, RawRollout, RawSessions};
-use super::raw::{RawConfig, RawModel, RawSignal, RawTier};
+use super::raw::{RawConfig, RawModel, RawProfile, RawSignal, RawTier};
 use super::{
-    Config, ConfigError, Headers, Model, ModelId, PolicyTuning, Price, Rollout, Sessions, Tier,
-    TierId, TokenFloor,
+    Config, ConfigError, Headers, Model, ModelId, PolicyTuning, Price, Profile, Rollout, Sessions,
+    Tier, TierId, TokenFloor,
 };
+use crate::api::{ApiSet, ApiShape};
 use crate::classify::{Classifier, Cue, Signal, Signals};
 use crate::names::FALLBACK_TIER;
 
@@ -19,7 +21,8 @@ const MAX_SCAN_BYTES: usize = 1024 * 1024;
 pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
     let raw = parse(json)?;
     let headers = check_headers(&raw)?;
-    let models = compile_models(&raw.models)?;
+    let (profiles, dropped_fields) = compile_profiles(&raw.profiles)?;
+    let models = compile_models(&raw.models, &profiles)?;
     let tiers = compile_tiers(&raw.tiers, &models)?;
     let fallback_model = find_model(&models, &raw.fallback_model).ok_or_else(|| {
         ConfigError::new(
@@ -54,6 +57,7 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
         max_body_bytes: raw.max_body_bytes,
         read_body: raw.read_body,
         models,
+        dropped_fields,
         tiers,
         fallback_model,
         baseline_model,
@@ -146,7 +150,128 @@ fn check_positive(field: &str, value: usize) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn compile_models(raw: &[RawModel]) -> Result<Vec<Model>, ConfigError> {
+/// Fields a profile cannot drop: the router owns or reads them (the token caps are renamed
+/// with `completion_cap`, not dropped).
+const NOT_DROPPABLE: [&str; 11] = [
+    "model",
+    "stream",
+    "stream_options",
+    "max_tokens",
+    "max_completion_tokens",
+    "max_output_tokens",
+    "messages",
+    "input",
+    "prompt",
+    "system",
+    "instructions",
+];
+const MAX_DROPPED_PER_PROFILE: usize = 64;
+
+/// Compiled profiles by name.
+type Profiles = Vec<(String, Profile)>;
+
+/// Compiled profiles, and every dropped field once (profiles refer to it by index).
+fn compile_profiles(raw: &OrderedMap<RawProfile>) -> Result<(Profiles, Vec<String>), ConfigError> {
+    let mut fields: Vec<String> = Vec::new();
+    let mut profiles = Vec::with_capacity(raw.0.len());
+    for (name, p) in raw.iter() {
+        let at = format!("profiles.{name}");
+        if name.trim().is_empty() {
+            return Err(ConfigError::new(
+                "profiles",
+                "a profile name is empty; name it",
+            ));
+        }
+        let apis = match &p.apis {
+            None => ApiSet::OPENAI,
+            Some(list) => compile_apis(&format!("{at}.apis"), list)?,
+        };
+        if p.drop.len() > MAX_DROPPED_PER_PROFILE {
+            return Err(ConfigError::new(
+                format!("{at}.drop"),
+                format!(
+                    "lists {} fields; at most {MAX_DROPPED_PER_PROFILE}",
+                    p.drop.len()
+                ),
+            ));
+        }
+        let mut drop = Vec::with_capacity(p.drop.len());
+        for (i, field) in p.drop.iter().enumerate() {
+            let at = format!("{at}.drop[{i}]");
+            check_droppable(&at, field)?;
+            let index = match fields.iter().position(|f| f == field) {
+                Some(index) => index,
+                None => {
+                    fields.push(field.clone());
+                    fields.len() - 1
+                }
+            };
+            if drop.contains(&index) {
+                return Err(ConfigError::new(
+                    at,
+                    format!("`{field}` is listed twice; remove one"),
+                ));
+            }
+            drop.push(index);
+        }
+        let profile = Profile {
+            apis,
+            completion_cap: p.completion_cap,
+            drop,
+        };
+        profiles.push((name.to_string(), profile));
+    }
+    Ok((profiles, fields))
+}
+
+fn compile_apis(at: &str, list: &[ApiShape]) -> Result<ApiSet, ConfigError> {
+    let mut apis = ApiSet::default();
+    for (i, api) in list.iter().enumerate() {
+        if apis.contains(*api) {
+            return Err(ConfigError::new(
+                format!("{at}[{i}]"),
+                format!("`{}` is listed twice; remove one", api.name()),
+            ));
+        }
+        apis.insert(*api);
+    }
+    if apis.is_empty() {
+        return Err(ConfigError::new(
+            at,
+            format!(
+                "lists no API; name those the model serves: {}",
+                names_of(ApiShape::ALL.iter().map(|a| a.name()))
+            ),
+        ));
+    }
+    Ok(apis)
+}
+
+fn check_droppable(at: &str, field: &str) -> Result<(), ConfigError> {
+    if field.is_empty() {
+        return Err(ConfigError::new(
+            at,
+            "is empty; name a top-level request field",
+        ));
+    }
+    if NOT_DROPPABLE.contains(&field) {
+        let fix = if field.starts_with("max_") {
+            "to change the cap field use `completion_cap`"
+        } else {
+            "remove it from `drop`"
+        };
+        return Err(ConfigError::new(
+            at,
+            format!("`{field}` is a field the router owns or reads and cannot be dropped; {fix}"),
+        ));
+    }
+    Ok(())
+}
+
+fn compile_models(
+    raw: &[RawModel],
+    profiles: &[(String, Profile)],
+) -> Result<Vec<Model>, ConfigError> {
     if raw.is_empty() {
         return Err(ConfigError::new(
             "models",
@@ -184,10 +309,34 @@ fn compile_models(raw: &[RawModel]) -> Result<Vec<Model>, ConfigError> {
                 p.output,
             )?),
         };
+        let profile = match &m.profile {
+            None => Profile::default(),
+            Some(name) => profiles
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, p)| p.clone())
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        format!("{at}.profile"),
+                        format!(
+                            "profile `{name}` is not defined; add it to `profiles`{}",
+                            if profiles.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    " or use one of {}",
+                                    names_of(profiles.iter().map(|(n, _)| n.as_str()))
+                                )
+                            }
+                        ),
+                    )
+                })?,
+        };
         models.push(Model {
             name: m.name.clone(),
             cluster: m.cluster.clone(),
             price,
+            profile,
         });
     }
     Ok(models)

@@ -9,8 +9,9 @@ mod raw;
 
 pub use error::ConfigError;
 pub use ordered_map::OrderedMap;
-pub use raw::{FilterStateLayout, PolicyKind, RolloutMode};
+pub use raw::{CapField, FilterStateLayout, PolicyKind, RolloutMode};
 
+use crate::api::{ApiSet, ApiShape};
 use crate::classify::Classifier;
 
 /// Index into [`Config::models`].
@@ -28,6 +29,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub read_body: bool,
     pub models: Vec<Model>,
+    /// Every field some profile drops: the parser records their spans.
+    pub dropped_fields: Vec<String>,
     pub tiers: Vec<Tier>,
     pub fallback_model: ModelId,
     pub baseline_model: Option<ModelId>,
@@ -88,6 +91,29 @@ pub struct Model {
     pub name: String,
     pub cluster: String,
     pub price: Option<Price>,
+    pub profile: Profile,
+}
+
+/// How requests are adapted to a model (config `profiles`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// The API shapes the model serves.
+    pub apis: ApiSet,
+    /// The Chat Completions cap field the model takes, if only one.
+    pub completion_cap: Option<CapField>,
+    /// Indices into [`Config::dropped_fields`] of the fields removed for this model.
+    pub drop: Vec<usize>,
+}
+
+impl Default for Profile {
+    /// A model without a profile: the OpenAI APIs, requests sent as written.
+    fn default() -> Self {
+        Profile {
+            apis: ApiSet::OPENAI,
+            completion_cap: None,
+            drop: Vec::new(),
+        }
+    }
 }
 
 /// USD per one million tokens.
@@ -129,6 +155,11 @@ impl Config {
 
     pub fn model_id(&self, name: &str) -> Option<ModelId> {
         self.models.iter().position(|m| m.name == name).map(ModelId)
+    }
+
+    /// Whether `model` serves requests of shape `api` (`None`: a path of no known shape).
+    pub fn speaks(&self, model: ModelId, api: Option<ApiShape>) -> bool {
+        api.is_none_or(|api| self.model(model).profile.apis.contains(api))
     }
 
     pub fn tier_id(&self, name: &str) -> Option<TierId> {

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::ordered_map::OrderedMap;
+use crate::api::ApiShape;
 use crate::names;
 
 #[derive(Debug, Deserialize)]
@@ -34,6 +35,9 @@ pub struct RawConfig {
     #[serde(default)]
     pub filter_state: FilterStateLayout,
     pub models: Vec<RawModel>,
+    /// Named request adaptations a model can refer to (`models[].profile`).
+    #[serde(default)]
+    pub profiles: OrderedMap<RawProfile>,
     pub tiers: Vec<RawTier>,
     #[serde(default)]
     pub tasks: OrderedMap<String>,
@@ -180,6 +184,50 @@ pub struct RawModel {
     pub cluster: String,
     #[serde(default)]
     pub price_per_1m: Option<RawPrice>,
+    /// A key of `profiles`: which APIs the model serves and how requests are adapted to it.
+    #[serde(default)]
+    pub profile: Option<String>,
+}
+
+/// How a request is adapted to the model it is sent to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    /// The API shapes the model serves; default: the OpenAI ones.
+    #[serde(default)]
+    pub apis: Option<Vec<ApiShape>>,
+    /// The Chat Completions field that caps completion tokens for this model; the other one is
+    /// renamed to it. Default: either is sent as the client wrote it.
+    #[serde(default)]
+    pub completion_cap: Option<CapField>,
+    /// Top-level request fields the model refuses: removed before the request is sent.
+    #[serde(default)]
+    pub drop: Vec<String>,
+}
+
+/// The two names of the Chat Completions completion-token cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapField {
+    MaxTokens,
+    MaxCompletionTokens,
+}
+
+impl CapField {
+    pub fn name(self) -> &'static str {
+        match self {
+            CapField::MaxTokens => "max_tokens",
+            CapField::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+
+    /// The other name, which this one replaces.
+    pub fn other(self) -> CapField {
+        match self {
+            CapField::MaxTokens => CapField::MaxCompletionTokens,
+            CapField::MaxCompletionTokens => CapField::MaxTokens,
+        }
+    }
 }
 
 /// USD per one million tokens.
