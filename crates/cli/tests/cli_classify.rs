@@ -196,3 +196,31 @@ fn bad_options_are_errors() {
         assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
     }
 }
+
+#[test]
+fn each_line_says_what_the_body_edits_would_be_and_when_the_model_does_not_serve_the_api() {
+    let analysis = json!({"model": "m", "max_tokens": 10, "temperature": 0.2,
+        "messages": [{"role": "user", "content": "Prove step by step that sqrt 2 is irrational."}]});
+    let out = run(&["classify"], analysis.to_string().as_bytes());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line: Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        line["edits"],
+        "model,max_tokens->max_completion_tokens,drop:temperature,floor"
+    );
+    assert!(line.get("shape_fallback").is_none());
+    let out = run(
+        &["classify", "--path", "/v1/messages"],
+        analysis.to_string().as_bytes(),
+    );
+    let line: Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (&line["tier"], &line["model"], &line["shape_fallback"]),
+        (
+            &json!("analysis"),
+            &json!("general-mini"),
+            &json!("fallback_model")
+        )
+    );
+    assert_eq!(line["edits"], "model,floor");
+}

@@ -38,6 +38,12 @@ pub fn decision_json(config: &Config, routed: &Routed, line: usize) -> Value {
         if let Some(source) = decision.untrusted_task {
             fields.insert("untrusted_task".into(), json!(source.as_str()));
         }
+        if !decision.edits.is_empty() {
+            fields.insert("edits".into(), json!(config.edit_list(decision)));
+        }
+        if let Some(how) = decision.shape_fallback {
+            fields.insert("shape_fallback".into(), json!(how.as_str()));
+        }
     }
     record
 }
