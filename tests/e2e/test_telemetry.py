@@ -142,8 +142,9 @@ def test_untrusted_task_and_fallback_are_counted(stack):
     before = metrics(stack)
     outcome = stack.call("/v1/chat/completions", chat("hello"), headers={"x-task": "platinum"})
     assert outcome.log[TIER] == "fallback"
+    assert outcome.log["tier_router.untrusted_task"] == "header:unknown_task"
     after = metrics(stack)
-    assert delta(before, after, "tier_router_untrusted_task_total") == 1
+    assert delta(before, after, "tier_router_untrusted_task_total", reason="unknown_task") == 1
     assert delta(before, after, "tier_router_fallbacks_total") == 1
     assert delta(before, after, "tier_router_decisions_total", source="fallback", tier="fallback") == 1
 

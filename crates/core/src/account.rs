@@ -154,6 +154,16 @@ impl Config {
         if let Some(how) = decision.shape_fallback {
             fields.push((state::SHAPE_FALLBACK, how.as_str().to_string()));
         }
+        if let Some(untrusted) = decision.untrusted_task {
+            fields.push((
+                state::UNTRUSTED_TASK,
+                format!(
+                    "{}:{}",
+                    untrusted.source.as_str(),
+                    untrusted.reason.as_str()
+                ),
+            ));
+        }
         if let Some(in_canary) = decision.canary {
             fields.push((
                 state::CANARY,

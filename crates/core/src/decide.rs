@@ -13,6 +13,7 @@ use crate::names::FALLBACK_TIER;
 use crate::policy::PolicyInput;
 use crate::session::{Pin, PinStore};
 use crate::store::{fnv1a, MemoryStore, SharedStore};
+use crate::trust::{Caller, UntrustedReason};
 
 /// What the router reads from the request headers.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +26,16 @@ pub struct RequestHead<'a> {
     pub session: Option<&'a str>,
     /// Value of the request-id header, if present.
     pub request_id: Option<&'a str>,
+    /// Who is asking, for `explicit_tasks.trusted`; the adapter fills it only when an
+    /// allow-list is configured and the request names a task ([`Config::reads_caller`]).
+    pub caller: Caller<'a>,
+}
+
+/// An explicit task the router ignored: where it came from, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UntrustedTask {
+    pub source: Source,
+    pub reason: UntrustedReason,
 }
 
 /// State kept across requests and the proxy's clock.
@@ -84,8 +95,8 @@ pub struct Decision {
     pub tier: Option<TierId>,
     pub model: ModelId,
     pub source: Source,
-    /// Where a task value came from that names no configured task (it was ignored).
-    pub untrusted_task: Option<Source>,
+    /// An explicit task that was ignored (unknown, or from a caller not trusted to name one).
+    pub untrusted_task: Option<UntrustedTask>,
     pub classification: Option<Classification>,
     pub body: BodyStatus,
     /// Bytes of prompt text (system and messages), for the usage estimate.
@@ -175,7 +186,7 @@ impl Config {
         parsed: Option<&RequestBody>,
         env: &Env<'_>,
     ) -> Decision {
-        let (explicit, untrusted_task) = self.explicit_task(head);
+        let (explicit, untrusted_task) = self.trusted_task(head);
         let api = ApiShape::of_path(head.path);
         let input = PolicyInput {
             prompt_bytes: parsed.map_or(0, |p| p.prompt_len() as u64),
@@ -257,6 +268,34 @@ impl Config {
         if !in_canary {
             decision.side = Side::Shadow;
         }
+    }
+
+    /// [`Config::explicit_task`], ignored when the caller may not name one.
+    fn trusted_task(
+        &self,
+        head: &RequestHead<'_>,
+    ) -> (Option<(TierId, Source)>, Option<UntrustedTask>) {
+        let (explicit, unknown) = self.explicit_task(head);
+        let unknown = unknown.map(|source| UntrustedTask {
+            source,
+            reason: UntrustedReason::UnknownTask,
+        });
+        match (explicit, &self.trusted_callers) {
+            (Some((_, source)), Some(trusted)) if !trusted.trusts(&head.caller) => (
+                None,
+                Some(UntrustedTask {
+                    source,
+                    reason: UntrustedReason::CallerNotTrusted,
+                }),
+            ),
+            _ => (explicit, unknown),
+        }
+    }
+
+    /// Whether the adapter must fill [`RequestHead::caller`]: an allow-list is configured and
+    /// the request names a task. Other requests cost no host calls for it.
+    pub fn reads_caller(&self, head: &RequestHead<'_>) -> bool {
+        self.trusted_callers.is_some() && self.explicit_task(head).0.is_some()
     }
 
     /// The first configured explicit task, in the order header, query parameter, path; and

@@ -16,8 +16,9 @@ pub mod names;
 pub mod policy;
 pub mod session;
 pub mod store;
+pub mod trust;
 pub mod usage;
 pub mod wire;
 
 pub use config::{Config, ConfigError};
-pub use decide::{BodyStatus, Decision, Env, RequestHead, Routed, Side, Source};
+pub use decide::{BodyStatus, Decision, Env, RequestHead, Routed, Side, Source, UntrustedTask};

@@ -29,6 +29,8 @@ pub mod state {
     pub const MODEL: &str = "gen_ai.request.model";
     pub const SOURCE: &str = "tier_router.decision_source";
     pub const CUES: &str = "tier_router.matched_cues";
+    /// An explicit task that was ignored, `<source>:<reason>` (`header:caller_not_trusted`).
+    pub const UNTRUSTED_TASK: &str = "tier_router.untrusted_task";
     pub const INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
     pub const OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
     pub const CACHED_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.input_tokens";
@@ -53,9 +55,20 @@ pub mod state {
     pub const CANARY: &str = "tier_router.canary";
 }
 
+/// The Envoy attributes the adapter reads (`get_property` paths), from Envoy's attribute
+/// reference (arch_overview/advanced/attributes).
+pub mod attribute {
+    /// The first URI SAN of the downstream peer certificate (Istio's SPIFFE identity).
+    pub const PEER_URI_SAN: &[&str] = &["connection", "uri_san_peer_certificate"];
+    /// The first DNS SAN of the downstream peer certificate.
+    pub const PEER_DNS_SAN: &[&str] = &["connection", "dns_san_peer_certificate"];
+    /// The downstream remote address, `ip:port`.
+    pub const SOURCE_ADDRESS: &[&str] = &["source", "address"];
+}
+
 /// Metric names as defined from wasm (Envoy shows them as `wasmcustom.<name>`;
 /// `/stats/prometheus` as `tier_router_<metric>` with the `stats_tags` of `envoy/envoy.yaml`
-/// turning `.source.<s>`, `.tier.<t>` and `.model.<m>` into labels).
+/// turning `.source.<s>`, `.tier.<t>`, `.model.<m>` and `.reason.<r>` into labels).
 pub mod metric {
     pub const PREFIX: &str = "tier_router";
     // Per tier and model.
@@ -68,9 +81,10 @@ pub mod metric {
     pub const LATENCY_MS: &str = "latency_ms";
     // Per source and tier.
     pub const DECISIONS: &str = "decisions_total";
+    // Per reason (`unknown_task`, `caller_not_trusted`).
+    pub const UNTRUSTED_TASK: &str = "untrusted_task_total";
     // Without labels.
     pub const FALLBACKS: &str = "fallbacks_total";
-    pub const UNTRUSTED_TASK: &str = "untrusted_task_total";
     pub const BODY_NOT_READ: &str = "body_not_read_total";
 
     /// `tier_router.<metric>[.source.<s>].tier.<t>[.model.<m>]`. Dots in a model name
@@ -88,6 +102,11 @@ pub mod metric {
             name.push_str(&model.replace('.', "_"));
         }
         name
+    }
+
+    /// `tier_router.<metric>.reason.<r>`.
+    pub fn by_reason(metric: &str, reason: &str) -> String {
+        format!("{PREFIX}.{metric}.reason.{reason}")
     }
 
     pub fn plain(metric: &str) -> String {

@@ -22,6 +22,7 @@ fn route_label(
             task: Some("classify"),
             session: None,
             request_id: None,
+            ..RequestHead::default()
         },
         Some(body.to_string().as_bytes()),
     );
@@ -97,6 +98,7 @@ fn client_stream_options_are_kept_and_completed() {
         task: Some("classify"),
         session: None,
         request_id: None,
+        ..RequestHead::default()
     };
     let routed = config.route(&head, Some(body.as_bytes()));
     assert_eq!(
@@ -137,6 +139,7 @@ fn stream_usage_can_be_turned_off() {
             task: Some("classify"),
             session: None,
             request_id: None,
+            ..RequestHead::default()
         },
         Some(body),
     );

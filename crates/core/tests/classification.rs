@@ -7,13 +7,15 @@ mod common;
 
 use common::{chat, default_config};
 use serde_json::json;
-use tier_router_core::{RequestHead, Source};
+use tier_router_core::trust::UntrustedReason;
+use tier_router_core::{RequestHead, Source, UntrustedTask};
 
 const CHAT_PATH: RequestHead<'static> = RequestHead {
     path: "/v1/chat/completions",
     task: None,
     session: None,
     request_id: None,
+    caller: tier_router_core::trust::Caller::UNKNOWN,
 };
 
 fn decide(body: &[u8]) -> (String, String, Vec<String>) {
@@ -145,11 +147,16 @@ fn explicit_task_order_header_query_path() {
                     task,
                     session: None,
                     request_id: None,
+                    ..RequestHead::default()
                 },
                 Some(&body),
             )
             .decision;
-        (config.tier_name(&d).to_string(), d.source, d.untrusted_task)
+        (
+            config.tier_name(&d).to_string(),
+            d.source,
+            d.untrusted_task.map(|u| u.source),
+        )
     };
     assert_eq!(
         route("/api/chat?task=reason", Some("Classify")),
@@ -189,12 +196,20 @@ fn untrusted_task_still_classifies_the_body() {
                 task: Some("gold-tier"),
                 session: None,
                 request_id: None,
+                ..RequestHead::default()
             },
             Some(&body),
         )
         .decision;
     assert_eq!(
         (config.tier_name(&d), d.source, d.untrusted_task),
-        ("analysis", Source::Classifier, Some(Source::Header))
+        (
+            "analysis",
+            Source::Classifier,
+            Some(UntrustedTask {
+                source: Source::Header,
+                reason: UntrustedReason::UnknownTask
+            })
+        )
     );
 }

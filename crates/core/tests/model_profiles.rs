@@ -19,6 +19,7 @@ fn head<'a>(path: &'a str, task: Option<&'a str>) -> RequestHead<'a> {
         task,
         session: None,
         request_id: None,
+        ..RequestHead::default()
     }
 }
 

@@ -38,6 +38,7 @@ fn head<'a>(
         task,
         session,
         request_id: Some(request_id),
+        ..RequestHead::default()
     }
 }
 
@@ -253,6 +254,7 @@ fn the_token_floor_raises_but_never_lowers() {
                 task: Some("analysis"),
                 session: None,
                 request_id: None,
+                ..RequestHead::default()
             },
             Some(body.to_string().as_bytes()),
         );
@@ -315,6 +317,7 @@ fn the_token_floor_raises_but_never_lowers() {
             task: Some("label"),
             session: None,
             request_id: None,
+            ..RequestHead::default()
         },
         Some(br#"{"model":"small-instruct","max_tokens":3}"#),
     );

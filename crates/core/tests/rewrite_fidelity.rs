@@ -12,6 +12,7 @@ const HEAD: RequestHead<'static> = RequestHead {
     task: Some("classify"),
     session: None,
     request_id: None,
+    caller: tier_router_core::trust::Caller::UNKNOWN,
 };
 
 /// The body with the first `"model": <value>` replaced by `"model":"<model>"`.
@@ -85,6 +86,7 @@ fn non_json_and_empty_bodies_pass_untouched_to_the_fallback() {
         task: None,
         session: None,
         request_id: None,
+        ..RequestHead::default()
     };
     for body in [
         &b"not json at all"[..],
@@ -124,6 +126,7 @@ fn model_names_are_escaped() {
             task: Some("label"),
             session: None,
             request_id: None,
+            ..RequestHead::default()
         },
         Some(br#"{"model":"x"}"#),
     );

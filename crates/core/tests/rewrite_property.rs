@@ -289,6 +289,7 @@ fn route(config: &Config, path: &str, task: &str, body: &[u8]) -> Vec<u8> {
         task: Some(task),
         session: None,
         request_id: None,
+        ..RequestHead::default()
     };
     config
         .route(&head, Some(body))

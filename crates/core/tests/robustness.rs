@@ -35,18 +35,21 @@ fn truncated_and_corrupted_bodies_route_without_panicking() {
             task: None,
             session: Some("s"),
             request_id: Some("r"),
+            ..RequestHead::default()
         },
         RequestHead {
             path: "/v1/responses?task=%ff%",
             task: Some("\u{0}"),
             session: None,
             request_id: None,
+            ..RequestHead::default()
         },
         RequestHead {
             path: "/api/analyze",
             task: Some("analysis"),
             session: Some(""),
             request_id: Some(""),
+            ..RequestHead::default()
         },
     ];
     let mut seed = 0x9e37_79b9_7f4a_7c15;

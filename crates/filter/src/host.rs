@@ -76,6 +76,12 @@ extern "C" {
         buffer_data: *const u8,
         buffer_size: usize,
     ) -> u32;
+    fn proxy_get_property(
+        path_data: *const u8,
+        path_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+    ) -> u32;
     fn proxy_set_property(
         path_data: *const u8,
         path_size: usize,
@@ -223,6 +229,23 @@ pub fn set_buffer(
 ) -> Result<(), HostError> {
     // SAFETY: pointer and length describe a live slice.
     check(unsafe { proxy_set_buffer_bytes(kind as u32, start, size, value.as_ptr(), value.len()) })
+}
+
+/// An Envoy attribute (`["source", "address"]`); `None` when absent. Envoy splits the path
+/// on NUL bytes, one segment per name.
+pub fn property(path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
+    let joined = path.join("\0");
+    let mut data = null_mut();
+    let mut size = 0;
+    // SAFETY: pointer and length describe a live String; the host writes a pointer/length
+    // pair it allocated, or nothing.
+    let status = unsafe { proxy_get_property(joined.as_ptr(), joined.len(), &mut data, &mut size) };
+    match status {
+        // SAFETY: on OK, data/size come from the host allocation.
+        OK => Ok(Some(unsafe { take_host_bytes(data, size) })),
+        NOT_FOUND => Ok(None),
+        other => Err(HostError(other)),
+    }
 }
 
 /// Sets filter state `wasm.<name>` (one path segment: several would be joined with NUL).

@@ -13,7 +13,8 @@ use crate::root::Shared;
 use crate::store::HostStore;
 use tier_router_core::account::{record_json, Timing};
 use tier_router_core::config::{FilterStateLayout, PolicyKind};
-use tier_router_core::names::state;
+use tier_router_core::names::{attribute, state};
+use tier_router_core::trust::Caller;
 use tier_router_core::usage::UsageScanner;
 use tier_router_core::{wire, BodyStatus, Config, Decision, Env, RequestHead, Routed};
 
@@ -23,6 +24,7 @@ pub struct RouterHttp {
     task: Option<String>,
     session: Option<String>,
     request_id: Option<String>,
+    caller: CallerFacts,
     has_content_length: bool,
     /// Set once the request is routed; later request callbacks pass everything through.
     decision: Option<Decision>,
@@ -30,6 +32,15 @@ pub struct RouterHttp {
     upstream_status: Option<u16>,
     usage: UsageScanner,
     accounted: bool,
+}
+
+/// What the host says about the caller, read only for `explicit_tasks.trusted`.
+#[derive(Debug, Default)]
+struct CallerFacts {
+    peer_uri_san: Option<String>,
+    peer_dns_san: Option<String>,
+    source_address: Option<String>,
+    trusted_header: bool,
 }
 
 /// Request headers that only steer the request path and are not kept.
@@ -50,6 +61,7 @@ impl RouterHttp {
             task: None,
             session: None,
             request_id: None,
+            caller: CallerFacts::default(),
             has_content_length: false,
             decision: None,
             timing: Timing::default(),
@@ -65,6 +77,30 @@ impl RouterHttp {
             task: self.task.as_deref(),
             session: self.session.as_deref(),
             request_id: self.request_id.as_deref(),
+            caller: Caller {
+                peer_uri_san: self.caller.peer_uri_san.as_deref(),
+                peer_dns_san: self.caller.peer_dns_san.as_deref(),
+                source_address: self.caller.source_address.as_deref(),
+                trusted_header: self.caller.trusted_header,
+            },
+        }
+    }
+
+    /// The caller's mTLS SANs and address, for a request that names a task under an
+    /// allow-list (up to three host calls; none for other requests).
+    fn read_caller(&mut self, config: &Config) {
+        let Some(trusted) = &config.trusted_callers else {
+            return;
+        };
+        if !config.reads_caller(&self.head()) {
+            return;
+        }
+        if trusted.reads_principals() {
+            self.caller.peer_uri_san = property_text(attribute::PEER_URI_SAN);
+            self.caller.peer_dns_san = property_text(attribute::PEER_DNS_SAN);
+        }
+        if trusted.reads_source() {
+            self.caller.source_address = property_text(attribute::SOURCE_ADDRESS);
         }
     }
 
@@ -88,6 +124,10 @@ impl RouterHttp {
             return RequestFacts::default();
         };
         let session_header = config.sessions.as_ref().map(|s| s.header.as_str());
+        let trusted_header = config
+            .trusted_callers
+            .as_ref()
+            .and_then(|t| t.header.as_deref());
         let mut facts = RequestFacts::default();
         // The first of repeated headers counts, as with Envoy's single-header lookup.
         for (name, value) in pairs {
@@ -100,6 +140,10 @@ impl RouterHttp {
                 n if Some(n) == session_header.map(str::as_bytes) => &mut self.session,
                 n if n == config.headers.cluster.as_bytes() => {
                     facts.cluster_header = true;
+                    continue;
+                }
+                n if Some(n) == trusted_header.map(str::as_bytes) => {
+                    self.caller.trusted_header = true;
                     continue;
                 }
                 _ => continue,
@@ -251,6 +295,7 @@ impl HttpContext for RouterHttp {
         };
         self.timing.start_ns = now_ns().unwrap_or(0);
         let facts = self.read_headers(&shared.config);
+        self.read_caller(&shared.config);
         let content_length = facts
             .content_length
             .and_then(|v| v.trim().parse::<usize>().ok());
@@ -375,6 +420,15 @@ fn now_ns() -> Option<u64> {
     host::now_ns()
         .map_err(|e| log::debug!("no clock: host status {}", e.0))
         .ok()
+}
+
+/// A string attribute; `None` when absent or unreadable.
+fn property_text(path: &[&str]) -> Option<String> {
+    host::property(path)
+        .map_err(|e| log::debug!("cannot read property {path:?}: host status {}", e.0))
+        .ok()
+        .flatten()
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
 }
 
 fn response_header(name: &str) -> Option<String> {

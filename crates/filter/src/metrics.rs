@@ -12,6 +12,7 @@ use tier_router_core::account::Account;
 use tier_router_core::config::{Config, ModelId};
 use tier_router_core::decide::{Decision, Source};
 use tier_router_core::names::{metric, FALLBACK_TIER};
+use tier_router_core::trust::UntrustedReason;
 
 const SOURCES: [Source; 6] = [
     Source::Header,
@@ -30,7 +31,8 @@ pub struct Metrics {
     /// Keyed by (source, tier index or `None`).
     decisions: HashMap<(&'static str, Option<usize>), Option<Counter>>,
     fallbacks: Option<Counter>,
-    untrusted_task: Option<Counter>,
+    /// In [`UntrustedReason::ALL`] order.
+    untrusted_task: Vec<Option<Counter>>,
     body_not_read: Option<Counter>,
 }
 
@@ -89,10 +91,13 @@ impl Metrics {
         let mut counters = Counters::default();
         let mut metrics = Metrics {
             fallbacks: counters.define(&metric::plain(metric::FALLBACKS)),
-            untrusted_task: counters.define(&metric::plain(metric::UNTRUSTED_TASK)),
             body_not_read: counters.define(&metric::plain(metric::BODY_NOT_READ)),
             ..Metrics::default()
         };
+        metrics.untrusted_task = UntrustedReason::ALL
+            .iter()
+            .map(|r| counters.define(&metric::by_reason(metric::UNTRUSTED_TASK, r.as_str())))
+            .collect();
         let mut tiers: Vec<(Option<usize>, &str, Vec<ModelId>)> = config
             .tiers
             .iter()
@@ -143,8 +148,16 @@ impl Metrics {
         if decision.tier.is_none() {
             counters.add(self.fallbacks, 1);
         }
-        if decision.untrusted_task.is_some() {
-            counters.add(self.untrusted_task, 1);
+        if let Some(untrusted) = decision.untrusted_task {
+            let slot = UntrustedReason::ALL
+                .iter()
+                .position(|r| *r == untrusted.reason);
+            counters.add(
+                slot.and_then(|i| self.untrusted_task.get(i))
+                    .copied()
+                    .flatten(),
+                1,
+            );
         }
     }
 

@@ -35,8 +35,9 @@ pub fn decision_json(config: &Config, routed: &Routed, line: usize) -> Value {
                 json!("body is not a JSON object; passed through untouched"),
             );
         }
-        if let Some(source) = decision.untrusted_task {
-            fields.insert("untrusted_task".into(), json!(source.as_str()));
+        if let Some(untrusted) = decision.untrusted_task {
+            fields.insert("untrusted_task".into(), json!(untrusted.source.as_str()));
+            fields.insert("untrusted_reason".into(), json!(untrusted.reason.as_str()));
         }
         if !decision.edits.is_empty() {
             fields.insert("edits".into(), json!(config.edit_list(decision)));

@@ -96,6 +96,7 @@ fn decide_lines(config: &Config, args: &Args, summary: &mut Summary) -> Result<(
         task: args.task.as_deref(),
         session: None,
         request_id: None,
+        ..RequestHead::default()
     };
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());

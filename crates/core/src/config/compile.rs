@@ -45,6 +45,8 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
     };
     let tasks = compile_tasks(&raw, &tiers)?;
     let paths = compile_paths(&raw, &tiers)?;
+    let trusted_callers =
+        super::trust::compile_trusted(&raw.explicit_tasks, &headers, check_header_name)?;
     let classifier = compile_classifier(&raw, &tiers)?;
     let sessions = compile_sessions(&raw.sessions)?;
     let rollout = compile_rollout(&raw.rollout)?;
@@ -66,6 +68,7 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
         filter_state: raw.filter_state,
         tasks,
         paths,
+        trusted_callers,
         classifier,
         sessions,
         rollout,

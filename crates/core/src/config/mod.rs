@@ -6,6 +6,7 @@ mod error;
 mod json_path;
 mod ordered_map;
 mod raw;
+mod trust;
 
 pub use error::ConfigError;
 pub use ordered_map::OrderedMap;
@@ -13,6 +14,7 @@ pub use raw::{CapField, FilterStateLayout, PolicyKind, RolloutMode};
 
 use crate::api::{ApiSet, ApiShape};
 use crate::classify::Classifier;
+use crate::trust::TrustedCallers;
 
 /// Index into [`Config::models`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +43,8 @@ pub struct Config {
     pub tasks: Vec<(String, TierId)>,
     /// Path prefix -> tier, longest prefix first.
     pub paths: Vec<(String, TierId)>,
+    /// Who may name a task (`explicit_tasks.trusted`); `None`: every caller.
+    pub trusted_callers: Option<TrustedCallers>,
     pub classifier: Classifier,
     /// `None` when session pinning is off.
     pub sessions: Option<Sessions>,

@@ -43,6 +43,9 @@ pub struct RawConfig {
     pub tasks: OrderedMap<String>,
     #[serde(default)]
     pub paths: OrderedMap<String>,
+    /// Who may name a task.
+    #[serde(default)]
+    pub explicit_tasks: super::trust::RawExplicitTasks,
     #[serde(default)]
     pub classifier: RawClassifier,
     #[serde(default)]
