@@ -131,6 +131,45 @@ fn totals_costs_and_savings() {
 }
 
 #[test]
+fn requests_the_upstream_did_not_serve_are_unbilled_not_estimated() {
+    let dir = TempDir::new("report-unbilled");
+    let refused = line(&[
+        (state::TIER, "label"),
+        (state::MODEL, "small-instruct"),
+        ("status", "503"),
+        (state::INPUT_TOKENS, "0"),
+        (state::USAGE_SOURCE, "none"),
+        (state::COST_USD, "0.000000"),
+        (state::BASELINE_COST_USD, "0.000000"),
+    ]);
+    let log = [
+        refused,
+        render(
+            served("label", "small-instruct", "0.000012", "0.000375", "20.000"),
+            &[],
+        ),
+    ]
+    .join("\n");
+    let report = report_json(&dir, &log, &[]);
+    let total = &report["served"]["total"];
+    assert_eq!(total["unbilled"], 1);
+    assert_eq!(total["estimated_usage"], 0);
+    assert_eq!(
+        total["errors"], 1,
+        "Envoy's 503 is an error without an upstream status"
+    );
+    assert_eq!(total["cost_usd"], 0.000012);
+    assert_eq!(total["ttft_ms"]["samples"], 1);
+    let path = dir.write("access.log", log.as_bytes());
+    let text = run(&["report", s(&path)], b"");
+    assert!(
+        text.stdout.contains("did not serve") && text.stdout.contains(": 1"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
 fn without_failover_keys_the_counts_are_flagged_as_unknown() {
     let dir = TempDir::new("report-no-failover-keys");
     let log = render(served("label", "m", "0.000001", "0.000002", "1.000"), &[]);

@@ -37,6 +37,54 @@ pub fn millis(us: u64) -> String {
     format!("{}.{:03}", us / 1_000, us % 1_000)
 }
 
+/// Who answered the request, as the adapter saw the response headers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reply {
+    /// The status the client got; `None` when no response started (the client went away).
+    pub status: Option<u16>,
+    /// The response came from the upstream (Envoy's `response.code_details` is
+    /// `via_upstream`), not from Envoy or a filter (no healthy upstream, refused connection,
+    /// timeout, a filter's local reply).
+    pub from_upstream: bool,
+}
+
+impl Reply {
+    pub fn upstream(status: u16) -> Reply {
+        Reply {
+            status: Some(status),
+            from_upstream: true,
+        }
+    }
+
+    pub fn local(status: u16) -> Reply {
+        Reply {
+            status: Some(status),
+            from_upstream: false,
+        }
+    }
+
+    /// The upstream's own status; `None` for a local reply.
+    pub fn upstream_status(&self) -> Option<u16> {
+        self.status.filter(|_| self.from_upstream)
+    }
+
+    /// `2xx`, `4xx`, ... of the status the client got, `none` without a response: the
+    /// metrics' `status_class` label.
+    pub fn status_class(&self) -> &'static str {
+        match self.status.map(|s| s / 100) {
+            Some(1) => "1xx",
+            Some(2) => "2xx",
+            Some(3) => "3xx",
+            Some(4) => "4xx",
+            Some(5) => "5xx",
+            _ => "none",
+        }
+    }
+}
+
+/// Every value of [`Reply::status_class`], for defining the metrics up front.
+pub const STATUS_CLASSES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "none"];
+
 /// What one call cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Account {
@@ -46,27 +94,38 @@ pub struct Account {
     pub cost_micro_usd: Option<u64>,
     /// The same tokens on `baseline_model`; `None` without one or without its price.
     pub baseline_micro_usd: Option<u64>,
+    /// TTFT only when the upstream answered: Envoy's own error replies are not a model's.
     pub timing: Timing,
-    pub upstream_status: Option<u16>,
+    pub reply: Reply,
 }
 
 impl Config {
-    /// Accounts for a finished (or abandoned) response.
+    /// Accounts for a finished (or abandoned) response. Only what the upstream served is
+    /// billed: its reported usage, else an estimate for a 2xx answer; anything else (an
+    /// error without usage, Envoy's own reply, no response) costs 0, baseline included, so
+    /// neither spend nor savings are invented.
     pub fn account(
         &self,
         decision: &Decision,
         response: &UsageScanner,
-        timing: Timing,
-        status: Option<u16>,
+        mut timing: Timing,
+        reply: Reply,
     ) -> Account {
         let reported = response.usage().and_then(|u| u.normalize());
+        let served = reply
+            .upstream_status()
+            .is_some_and(|s| (200..300).contains(&s));
         let (usage, usage_source) = match reported {
-            Some(usage) => (usage, UsageSource::Reported),
-            None => (
+            Some(usage) if reply.from_upstream => (usage, UsageSource::Reported),
+            _ if served => (
                 usage::estimate(decision.prompt_bytes, response),
                 UsageSource::Estimated,
             ),
+            _ => (Usage::default(), UsageSource::None),
         };
+        if !reply.from_upstream {
+            timing.first_byte_ns = None;
+        }
         let price_of = |model| self.model(model).price.map(|p| cost::micro_usd(&p, &usage));
         Account {
             usage,
@@ -74,7 +133,7 @@ impl Config {
             cost_micro_usd: price_of(decision.model),
             baseline_micro_usd: self.baseline_model.and_then(price_of),
             timing,
-            upstream_status: status,
+            reply,
         }
     }
 
@@ -120,7 +179,7 @@ impl Config {
             (state::LATENCY_MS, account.timing.latency_us().map(millis)),
             (
                 state::UPSTREAM_STATUS,
-                account.upstream_status.map(|s| s.to_string()),
+                account.reply.upstream_status().map(|s| s.to_string()),
             ),
         ];
         fields.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));

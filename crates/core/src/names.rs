@@ -36,11 +36,13 @@ pub mod state {
     pub const CACHED_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.input_tokens";
     pub const CACHE_CREATION_TOKENS: &str = "gen_ai.usage.cache_creation.input_tokens";
     pub const REASONING_TOKENS: &str = "gen_ai.usage.reasoning.output_tokens";
+    /// `reported`, `estimated` (a 2xx answer without usage) or `none` (not served: no cost).
     pub const USAGE_SOURCE: &str = "tier_router.usage_source";
     pub const COST_USD: &str = "tier_router.cost_usd";
     pub const BASELINE_COST_USD: &str = "tier_router.baseline_cost_usd";
     pub const TTFT_MS: &str = "tier_router.ttft_ms";
     pub const LATENCY_MS: &str = "tier_router.latency_ms";
+    /// The upstream's own status; absent when Envoy or a filter answered.
     pub const UPSTREAM_STATUS: &str = "tier_router.upstream_status";
     pub const POLICY: &str = "tier_router.policy";
     pub const CANDIDATES: &str = "tier_router.candidates";
@@ -64,11 +66,15 @@ pub mod attribute {
     pub const PEER_DNS_SAN: &[&str] = &["connection", "dns_san_peer_certificate"];
     /// The downstream remote address, `ip:port`.
     pub const SOURCE_ADDRESS: &[&str] = &["source", "address"];
+    /// Why the response has its status; [`VIA_UPSTREAM`] when the upstream sent it.
+    pub const CODE_DETAILS: &[&str] = &["response", "code_details"];
+    pub const VIA_UPSTREAM: &str = "via_upstream";
 }
 
 /// Metric names as defined from wasm (Envoy shows them as `wasmcustom.<name>`;
 /// `/stats/prometheus` as `tier_router_<metric>` with the `stats_tags` of `envoy/envoy.yaml`
-/// turning `.source.<s>`, `.tier.<t>`, `.model.<m>` and `.reason.<r>` into labels).
+/// turning `.source.<s>`, `.status_class.<c>`, `.tier.<t>`, `.model.<m>` and `.reason.<r>`
+/// into labels).
 pub mod metric {
     pub const PREFIX: &str = "tier_router";
     // Per tier and model.
@@ -79,6 +85,8 @@ pub mod metric {
     pub const BASELINE_COST: &str = "baseline_cost_micro_usd_total";
     pub const TTFT_MS: &str = "ttft_ms";
     pub const LATENCY_MS: &str = "latency_ms";
+    // Per status class (of the response the client got), tier and model.
+    pub const RESPONSES: &str = "responses_total";
     // Per source and tier.
     pub const DECISIONS: &str = "decisions_total";
     // Per reason (`unknown_task`, `caller_not_trusted`).
@@ -102,6 +110,16 @@ pub mod metric {
             name.push_str(&model.replace('.', "_"));
         }
         name
+    }
+
+    /// `tier_router.<metric>.status_class.<c>.tier.<t>.model.<m>`.
+    pub fn by_status_class(metric: &str, class: &str, tier: &str, model: &str) -> String {
+        labelled(
+            &format!("{metric}.status_class.{class}"),
+            None,
+            tier,
+            Some(model),
+        )
     }
 
     /// `tier_router.<metric>.reason.<r>`.

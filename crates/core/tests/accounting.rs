@@ -7,8 +7,10 @@ mod common;
 
 use common::default_config;
 use serde_json::json;
-use tier_router_core::account::{record_json, Timing};
-use tier_router_core::usage::{UsageScanner, UsageSource};
+use std::collections::HashMap;
+
+use tier_router_core::account::{record_json, Reply, Timing, STATUS_CLASSES};
+use tier_router_core::usage::{Usage, UsageScanner, UsageSource};
 use tier_router_core::RequestHead;
 
 fn route_label(
@@ -42,7 +44,7 @@ fn reported_usage_is_priced_on_the_model_and_the_baseline() {
         first_byte_ns: Some(1_020_000_000),
         end_ns: Some(1_150_500_000),
     };
-    let account = config.account(&routed.decision, &response, timing, Some(200));
+    let account = config.account(&routed.decision, &response, timing, Reply::upstream(200));
     assert_eq!(account.usage_source, UsageSource::Reported);
     // small-instruct: 600 × 0.10 + 400 × 0.025 + 200 × 0.30 = 60 + 10 + 60 micro-USD.
     assert_eq!(account.cost_micro_usd, Some(130));
@@ -60,23 +62,147 @@ fn reported_usage_is_priced_on_the_model_and_the_baseline() {
 }
 
 #[test]
-fn missing_usage_is_estimated_and_marked() {
+fn a_2xx_answer_without_usage_is_estimated_and_priced() {
     let prompt = "x".repeat(400);
     let (config, routed) = route_label(
         &json!({"messages": [{"role": "user", "content": prompt}]}),
         "/v1/chat/completions",
     );
     let mut response = UsageScanner::new();
-    response.feed(br#"{"error":{"message":"upstream exploded"}}"#);
-    let account = config.account(&routed.decision, &response, Timing::default(), Some(500));
+    response.feed(&[b'a'; 80]);
+    let account = config.account(
+        &routed.decision,
+        &response,
+        Timing::default(),
+        Reply::upstream(200),
+    );
     assert_eq!(account.usage_source, UsageSource::Estimated);
-    assert_eq!(account.usage.input_tokens, 100);
-    let fields: std::collections::HashMap<_, _> = config.log_fields(&account).into_iter().collect();
+    assert_eq!(
+        (account.usage.input_tokens, account.usage.output_tokens),
+        (100, 20)
+    );
+    // small-instruct: 100 × 0.10 + 20 × 0.30 micro-USD.
+    assert_eq!(account.cost_micro_usd, Some(16));
+    let fields = fields_of(&config, &account);
     assert_eq!(fields["tier_router.usage_source"], "estimated");
     assert!(
         !fields.contains_key("tier_router.ttft_ms"),
         "no first byte, no TTFT"
     );
+}
+
+fn fields_of(
+    config: &tier_router_core::Config,
+    account: &tier_router_core::account::Account,
+) -> HashMap<&'static str, String> {
+    config.log_fields(account).into_iter().collect()
+}
+
+/// An account of a 400-byte prompt whose response had a first byte 5 ms in and `body`.
+fn account_of(
+    reply: Reply,
+    body: &[u8],
+) -> (
+    tier_router_core::account::Account,
+    HashMap<&'static str, String>,
+) {
+    let (config, routed) = route_label(
+        &json!({"messages": [{"role": "user", "content": "x".repeat(400)}]}),
+        "/v1/chat/completions",
+    );
+    let mut response = UsageScanner::new();
+    response.feed(body);
+    let timing = Timing {
+        start_ns: 0,
+        first_byte_ns: Some(5_000_000),
+        end_ns: Some(6_000_000),
+    };
+    let account = config.account(&routed.decision, &response, timing, reply);
+    let fields = fields_of(&config, &account);
+    (account, fields)
+}
+
+fn assert_unbilled(account: &tier_router_core::account::Account, fields: &HashMap<&str, String>) {
+    assert_eq!(account.usage_source, UsageSource::None);
+    assert_eq!(account.usage, Usage::default());
+    assert_eq!(account.cost_micro_usd, Some(0));
+    assert_eq!(
+        account.baseline_micro_usd,
+        Some(0),
+        "no phantom savings either"
+    );
+    assert_eq!(fields["tier_router.usage_source"], "none");
+    assert_eq!(fields["tier_router.cost_usd"], "0.000000");
+    assert_eq!(fields["tier_router.baseline_cost_usd"], "0.000000");
+    assert_eq!(fields["gen_ai.usage.input_tokens"], "0");
+}
+
+#[test]
+fn upstream_errors_without_usage_cost_nothing() {
+    let error = br#"{"error":{"message":"rate limited","type":"rate_limit"}}"#;
+    for status in [429, 500, 503, 400] {
+        let (account, fields) = account_of(Reply::upstream(status), error);
+        assert_unbilled(&account, &fields);
+        // The upstream did answer: its status and TTFT are its own.
+        assert_eq!(fields["tier_router.upstream_status"], status.to_string());
+        assert_eq!(fields["tier_router.ttft_ms"], "5.000");
+    }
+}
+
+#[test]
+fn envoys_own_replies_cost_nothing_and_have_no_ttft_or_upstream_status() {
+    // A refused connection, no healthy upstream, a timeout, a filter's local reply.
+    for status in [503, 504, 413, 200] {
+        let (account, fields) = account_of(Reply::local(status), b"no healthy upstream");
+        assert_unbilled(&account, &fields);
+        assert_eq!(account.timing.ttft_us(), None);
+        assert!(!fields.contains_key("tier_router.ttft_ms"), "{status}");
+        assert!(
+            !fields.contains_key("tier_router.upstream_status"),
+            "{status}"
+        );
+        assert_eq!(
+            fields["tier_router.latency_ms"], "6.000",
+            "the client still waited"
+        );
+    }
+    // A usage object in a local reply's body is not the upstream's report.
+    let (account, _) = account_of(
+        Reply::local(503),
+        br#"{"usage":{"prompt_tokens":10,"completion_tokens":5}}"#,
+    );
+    assert_eq!(account.usage_source, UsageSource::None);
+}
+
+#[test]
+fn no_response_at_all_costs_nothing() {
+    let (account, fields) = account_of(Reply::default(), b"");
+    assert_unbilled(&account, &fields);
+    assert_eq!(account.reply.status_class(), "none");
+}
+
+#[test]
+fn usage_the_upstream_reported_is_billed_whatever_the_status() {
+    // A stream that failed after the model worked: the provider bills what it reported.
+    let (account, fields) = account_of(
+        Reply::upstream(500),
+        br#"{"usage":{"prompt_tokens":1000,"completion_tokens":200}}"#,
+    );
+    assert_eq!(account.usage_source, UsageSource::Reported);
+    assert_eq!(account.cost_micro_usd, Some(160));
+    assert_eq!(fields["tier_router.usage_source"], "reported");
+}
+
+#[test]
+fn status_classes_label_what_the_client_got() {
+    let class = |reply: Reply| reply.status_class();
+    assert_eq!(class(Reply::upstream(200)), "2xx");
+    assert_eq!(class(Reply::upstream(429)), "4xx");
+    assert_eq!(class(Reply::local(503)), "5xx");
+    assert_eq!(class(Reply::default()), "none");
+    for c in ["2xx", "4xx", "5xx", "none"] {
+        assert!(STATUS_CLASSES.contains(&c));
+    }
 }
 
 #[test]
@@ -154,7 +280,12 @@ fn the_log_record_is_one_json_object_of_every_field() {
     );
     let mut response = UsageScanner::new();
     response.feed(br#"{"usage":{"prompt_tokens":12,"completion_tokens":1}}"#);
-    let account = config.account(&routed.decision, &response, Timing::default(), Some(200));
+    let account = config.account(
+        &routed.decision,
+        &response,
+        Timing::default(),
+        Reply::upstream(200),
+    );
     let fields = config.log_record(&routed.decision, &account);
     let expected: Vec<(&str, String)> = config
         .decision_fields(&routed.decision)

@@ -5,7 +5,7 @@
 
 mod common;
 
-use tier_router_core::account::Timing;
+use tier_router_core::account::{Reply, Timing};
 use tier_router_core::usage::UsageScanner;
 use tier_router_core::RequestHead;
 
@@ -99,7 +99,7 @@ fn corrupted_response_streams_are_scanned_without_panicking() {
                 first_byte_ns: Some(1),
                 end_ns: Some(0),
             },
-            None,
+            Reply::upstream(200),
         );
         config.log_fields(&account);
     }
@@ -111,6 +111,6 @@ fn huge_and_hostile_token_counts_do_not_overflow() {
     let decision = config.route(&RequestHead::default(), Some(b"{}")).decision;
     let mut scanner = UsageScanner::new();
     scanner.feed(br#"{"usage":{"input_tokens":18446744073709551615,"cache_read_input_tokens":18446744073709551615,"output_tokens":18446744073709551615}}"#);
-    let account = config.account(&decision, &scanner, Timing::default(), Some(200));
+    let account = config.account(&decision, &scanner, Timing::default(), Reply::upstream(200));
     config.log_fields(&account);
 }

@@ -11,7 +11,7 @@ use proxy_wasm::types::Action;
 use crate::host::{self, BufferType, MapType};
 use crate::root::Shared;
 use crate::store::HostStore;
-use tier_router_core::account::{record_json, Timing};
+use tier_router_core::account::{record_json, Reply, Timing};
 use tier_router_core::config::{FilterStateLayout, PolicyKind};
 use tier_router_core::names::{attribute, state};
 use tier_router_core::trust::Caller;
@@ -29,7 +29,7 @@ pub struct RouterHttp {
     /// Set once the request is routed; later request callbacks pass everything through.
     decision: Option<Decision>,
     timing: Timing,
-    upstream_status: Option<u16>,
+    reply: Reply,
     usage: UsageScanner,
     accounted: bool,
 }
@@ -65,7 +65,7 @@ impl RouterHttp {
             has_content_length: false,
             decision: None,
             timing: Timing::default(),
-            upstream_status: None,
+            reply: Reply::default(),
             usage: UsageScanner::new(),
             accounted: false,
         }
@@ -233,10 +233,9 @@ impl RouterHttp {
         if self.timing.end_ns.is_none() {
             self.timing.end_ns = now_ns();
         }
-        let account =
-            shared
-                .config
-                .account(decision, &self.usage, self.timing, self.upstream_status);
+        let account = shared
+            .config
+            .account(decision, &self.usage, self.timing, self.reply);
         let fields = shared.config.log_record(decision, &account);
         match shared.config.filter_state {
             FilterStateLayout::Record => set_state(state::RECORD, &record_json(&fields)),
@@ -255,7 +254,11 @@ impl RouterHttp {
             return;
         };
         let learns = decision.policy == Some(PolicyKind::FastestTtft);
-        if !learns || !decision.is_served() || self.upstream_status.is_some_and(|s| s >= 400) {
+        let answered = self
+            .reply
+            .upstream_status()
+            .is_some_and(|s| (200..300).contains(&s));
+        if !learns || !decision.is_served() || !answered {
             return;
         }
         if let Some(ttft_us) = self.timing.ttft_us() {
@@ -370,10 +373,15 @@ impl HttpContext for RouterHttp {
         let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
             return Action::Continue;
         };
-        self.upstream_status = response_header(":status").and_then(|s| s.parse().ok());
+        self.reply = Reply {
+            status: response_header(":status").and_then(|s| s.parse().ok()),
+            from_upstream: property_text(attribute::CODE_DETAILS).as_deref()
+                == Some(attribute::VIA_UPSTREAM),
+        };
         self.add_decision_headers(&shared.config, decision);
-        // `priority` skips a model that is shedding load or failing.
-        if decision.is_served() && self.upstream_status.is_some_and(|s| s == 429 || s >= 500) {
+        // `priority` skips a model that is shedding load or failing (Envoy's 503 for a
+        // refused connection included).
+        if decision.is_served() && self.reply.status.is_some_and(|s| s == 429 || s >= 500) {
             shared
                 .config
                 .mark_unhealthy(decision.model, now_ns().unwrap_or(0), &HostStore);
@@ -389,7 +397,8 @@ impl HttpContext for RouterHttp {
             return Action::Continue;
         }
         if body_size > 0 {
-            if self.timing.first_byte_ns.is_none() {
+            // TTFT is the model's: Envoy's own error replies do not count.
+            if self.reply.from_upstream && self.timing.first_byte_ns.is_none() {
                 self.timing.first_byte_ns = now_ns();
                 self.learn_ttft();
             }

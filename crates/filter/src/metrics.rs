@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use crate::host::{self, MetricType};
-use tier_router_core::account::Account;
+use tier_router_core::account::{Account, STATUS_CLASSES};
 use tier_router_core::config::{Config, ModelId};
 use tier_router_core::decide::{Decision, Source};
 use tier_router_core::names::{metric, FALLBACK_TIER};
@@ -43,6 +43,8 @@ struct PairMetrics {
     output_tokens: Option<Counter>,
     cost: Option<Counter>,
     baseline_cost: Option<Counter>,
+    /// In [`STATUS_CLASSES`] order.
+    responses: Vec<Option<Counter>>,
     ttft_ms: Option<u32>,
     latency_ms: Option<u32>,
 }
@@ -178,6 +180,17 @@ impl Metrics {
         counters.add(pair.output_tokens, account.usage.output_tokens);
         counters.add(pair.cost, account.cost_micro_usd.unwrap_or(0));
         counters.add(pair.baseline_cost, account.baseline_micro_usd.unwrap_or(0));
+        let class = account.reply.status_class();
+        let slot = STATUS_CLASSES.iter().position(|c| *c == class);
+        counters.add(
+            slot.and_then(|i| pair.responses.get(i)).copied().flatten(),
+            1,
+        );
+        // The histograms describe the model's answers; Envoy's own replies (a 0.5 ms 503, a
+        // 120 s timeout) are counted in `responses_total` only.
+        if !account.reply.from_upstream {
+            return;
+        }
         if let Some(us) = account.timing.ttft_us() {
             record(pair.ttft_ms, us.div_ceil(1_000));
         }
@@ -209,6 +222,17 @@ impl PairMetrics {
             output_tokens: counter(metric::OUTPUT_TOKENS),
             cost: counter(metric::COST),
             baseline_cost: counter(metric::BASELINE_COST),
+            responses: STATUS_CLASSES
+                .iter()
+                .map(|class| {
+                    counters.define(&metric::by_status_class(
+                        metric::RESPONSES,
+                        class,
+                        tier,
+                        model,
+                    ))
+                })
+                .collect(),
             ttft_ms: histogram(metric::TTFT_MS),
             latency_ms: histogram(metric::LATENCY_MS),
         }

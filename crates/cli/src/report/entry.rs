@@ -29,6 +29,8 @@ pub struct Entry<'r> {
     pub cached_input_tokens: u64,
     pub reasoning_tokens: u64,
     pub estimated: bool,
+    /// `usage_source: none`: the upstream did not serve the request; nothing was billed.
+    pub unbilled: bool,
     pub cost_micro: Option<u64>,
     pub baseline_micro: Option<u64>,
     pub ttft_ms: Option<f64>,
@@ -59,6 +61,7 @@ impl<'r> Entry<'r> {
             cached_input_tokens: tokens(record, Field::CachedInputTokens),
             reasoning_tokens: tokens(record, Field::ReasoningTokens),
             estimated: record.text(Field::UsageSource) == Some("estimated"),
+            unbilled: record.text(Field::UsageSource) == Some("none"),
             cost_micro: record.get(Field::Cost).and_then(micro_usd),
             baseline_micro: record.get(Field::BaselineCost).and_then(micro_usd),
             ttft_ms: number(record, Field::Ttft),

@@ -161,6 +161,7 @@ fn stats_entries<M: SerializeMap>(s: &Stats, map: &mut M) -> Result<(), M::Error
     map.serialize_entry("cached_input_tokens", &s.cached_input_tokens)?;
     map.serialize_entry("reasoning_tokens", &s.reasoning_tokens)?;
     map.serialize_entry("estimated_usage", &s.estimated_usage)?;
+    map.serialize_entry("unbilled", &s.unbilled)?;
     map.serialize_entry("cost_usd", &usd_number(s.cost_micro as i64))?;
     map.serialize_entry("baseline_cost_usd", &usd_number(s.baseline_micro as i64))?;
     map.serialize_entry("saved_usd", &usd_number(saved))?;

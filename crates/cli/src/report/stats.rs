@@ -17,8 +17,10 @@ pub struct Stats {
     pub output_tokens: u64,
     pub cached_input_tokens: u64,
     pub reasoning_tokens: u64,
-    /// Lines whose usage the filter estimated (the upstream reported none).
+    /// Lines whose usage the filter estimated (a 2xx answer without usage).
     pub estimated_usage: u64,
+    /// Lines the upstream did not serve (`usage_source: none`), billed at 0.
+    pub unbilled: u64,
     /// Sum of `cost_usd` over the lines that have one.
     pub cost_micro: u64,
     /// Lines without `cost_usd` (a model without a price).
@@ -46,6 +48,7 @@ impl Stats {
         self.cached_input_tokens += e.cached_input_tokens;
         self.reasoning_tokens += e.reasoning_tokens;
         self.estimated_usage += u64::from(e.estimated);
+        self.unbilled += u64::from(e.unbilled);
         match e.cost_micro {
             Some(cost) => self.cost_micro += cost,
             None => self.unpriced += 1,

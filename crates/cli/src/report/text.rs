@@ -224,6 +224,12 @@ fn notes(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
                 fmt::count(t.estimated_usage)
             ));
         }
+        if t.unbilled > 0 {
+            notes.push(format!(
+                "{kind} requests the upstream did not serve (errors, refused, timed out), billed at 0: {}",
+                fmt::count(t.unbilled)
+            ));
+        }
     }
     if summary.failover_fields == 0 && !(summary.served.is_empty() && summary.shadow.is_empty()) {
         notes.push(format!(

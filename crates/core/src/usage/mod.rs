@@ -49,8 +49,11 @@ pub struct Usage {
 pub enum UsageSource {
     /// Counted by the upstream.
     Reported,
-    /// Estimated by the router (see [`estimate`]).
+    /// Estimated by the router (see [`estimate`]): a 2xx upstream answer without usage.
     Estimated,
+    /// Nothing to bill: the upstream did not serve the request (an error status without
+    /// usage, or Envoy's own reply such as a refused connection or a timeout). Zero tokens.
+    None,
 }
 
 impl UsageSource {
@@ -58,6 +61,7 @@ impl UsageSource {
         match self {
             UsageSource::Reported => "reported",
             UsageSource::Estimated => "estimated",
+            UsageSource::None => "none",
         }
     }
 }
