@@ -273,7 +273,11 @@ fn bad_allow_lists_name_the_field_and_the_form() {
     assert_eq!(field, "explicit_tasks.trusted.header");
     let (field, message) = error_of(json!({"header": "x-task"}));
     assert_eq!(field, "explicit_tasks.trusted.header");
-    assert!(message.contains("task or cluster header"), "{message}");
+    assert!(message.contains("reads or sets"), "{message}");
+    for router_header in ["x-tier-router-cluster", "x-request-id", "x-session-id"] {
+        let (field, _) = error_of(json!({ "header": router_header }));
+        assert_eq!(field, "explicit_tasks.trusted.header", "{router_header}");
+    }
     let (field, message) = error_of(json!({}));
     assert_eq!(field, "explicit_tasks.trusted");
     assert!(message.contains("remove `trusted`"), "{message}");

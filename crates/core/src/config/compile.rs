@@ -45,8 +45,15 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
     };
     let tasks = compile_tasks(&raw, &tiers)?;
     let paths = compile_paths(&raw, &tiers)?;
+    // Headers clients send or the router sets cannot vouch for anyone.
+    let router_headers = [
+        headers.task.as_str(),
+        headers.cluster.as_str(),
+        headers.request_id.as_str(),
+        raw.sessions.header.as_str(),
+    ];
     let trusted_callers =
-        super::trust::compile_trusted(&raw.explicit_tasks, &headers, check_header_name)?;
+        super::trust::compile_trusted(&raw.explicit_tasks, &router_headers, check_header_name)?;
     let classifier = compile_classifier(&raw, &tiers)?;
     let sessions = compile_sessions(&raw.sessions)?;
     let rollout = compile_rollout(&raw.rollout)?;

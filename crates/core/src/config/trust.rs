@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Headers};
+use super::ConfigError;
 use crate::trust::{Cidr, CidrError, Principal, TrustedCallers};
 
 /// Each list is compared on every request that names a task: keep them short.
@@ -32,7 +32,7 @@ pub struct RawTrusted {
 
 pub fn compile_trusted(
     raw: &RawExplicitTasks,
-    headers: &Headers,
+    router_headers: &[&str],
     check_header: impl Fn(&str, &str) -> Result<(), ConfigError>,
 ) -> Result<Option<TrustedCallers>, ConfigError> {
     let Some(t) = &raw.trusted else {
@@ -78,10 +78,10 @@ pub fn compile_trusted(
     if let Some(header) = &t.header {
         let field = format!("{AT}.header");
         check_header(&field, header)?;
-        if *header == headers.task || *header == headers.cluster {
+        if router_headers.contains(&header.as_str()) {
             return Err(ConfigError::new(
                 field,
-                format!("`{header}` is the task or cluster header, which clients send or the router sets; name the header your authenticating filter adds"),
+                format!("`{header}` is a header the router reads or sets (task, cluster, request id, session), which clients can send; name the header your authenticating filter adds"),
             ));
         }
     }
