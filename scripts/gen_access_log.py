@@ -53,6 +53,10 @@ def line(rng, second_of_day):
     ttft = rng.lognormvariate(5.0 if tier != "analysis" else 7.0, 0.6)
     latency = ttft + output_tokens * rng.uniform(5, 20)
     status = rng.choices(["200", "429", "503"], [0.98, 0.01, 0.01])[0]
+    if status != "200":
+        # The filter bills only what the upstream served: an error without usage is
+        # `usage_source: none`, zero tokens and cost 0.
+        input_tokens = output_tokens = cached = 0
     shadow = rng.random() < 0.1
     start = datetime.datetime.combine(FIRST_DAY, datetime.time()) + datetime.timedelta(
         seconds=second_of_day, milliseconds=rng.randrange(1000)
@@ -83,7 +87,7 @@ def line(rng, second_of_day):
         "gen_ai.usage.reasoning.output_tokens": str(
             output_tokens // 2 if tier == "analysis" else 0
         ),
-        "tier_router.usage_source": "reported" if status == "200" else "estimated",
+        "tier_router.usage_source": "reported" if status == "200" else "none",
         "tier_router.cost_usd": usd(micro_usd(model, input_tokens, cached, output_tokens)),
         "tier_router.baseline_cost_usd": usd(
             micro_usd(BASELINE, input_tokens, cached, output_tokens)

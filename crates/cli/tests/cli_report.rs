@@ -163,7 +163,9 @@ fn requests_the_upstream_did_not_serve_are_unbilled_not_estimated() {
     let path = dir.write("access.log", log.as_bytes());
     let text = run(&["report", s(&path)], b"");
     assert!(
-        text.stdout.contains("did not serve") && text.stdout.contains(": 1"),
+        text.stdout
+            .contains("requests billed at 0, the upstream did not serve them")
+            && text.stdout.contains("timeouts): 1"),
         "{}",
         text.stdout
     );

@@ -226,7 +226,7 @@ fn notes(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         }
         if t.unbilled > 0 {
             notes.push(format!(
-                "{kind} requests the upstream did not serve (errors, refused, timed out), billed at 0: {}",
+                "{kind} requests billed at 0, the upstream did not serve them (errors, refused connections, timeouts): {}",
                 fmt::count(t.unbilled)
             ));
         }
