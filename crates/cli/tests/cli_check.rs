@@ -79,6 +79,30 @@ fn every_lint_names_what_it_found() {
 }
 
 #[test]
+fn an_allow_list_that_holds_every_address_is_flagged() {
+    let dir = TempDir::new("check-trust");
+    let mut config = json!({
+        "fallback_model": "mini",
+        "baseline_model": "mini",
+        "models": [{"name": "mini", "cluster": "c_mini", "price_per_1m": {"input": 0.15, "output": 0.6}}],
+        "tiers": [{"name": "label", "models": ["mini"], "cues": {"one word": 3}}],
+        "explicit_tasks": {"trusted": {"source_cidrs": ["10.0.0.0/8", "::/0"]}}
+    });
+    let out = run(&["check", &write_config(&dir, &config)], b"");
+    assert!(
+        out.stdout.contains(
+            "warning[trust-everyone]: explicit_tasks.trusted.source_cidrs[1] `::/0` holds every address"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("1 warning"), "{}", out.stdout);
+    config["explicit_tasks"]["trusted"]["source_cidrs"] = json!(["10.0.0.0/8"]);
+    let out = run(&["check", &write_config(&dir, &config)], b"");
+    assert!(!out.stdout.contains("trust-everyone"), "{}", out.stdout);
+}
+
+#[test]
 fn strict_makes_warnings_fail() {
     let dir = TempDir::new("check-strict");
     let path = write_config(&dir, &linty());

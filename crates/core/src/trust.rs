@@ -164,6 +164,10 @@ impl Cidr {
         })
     }
 
+    pub fn prefix_len(&self) -> u8 {
+        self.prefix_len
+    }
+
     /// An IPv4 network also contains the IPv4-mapped IPv6 form of its addresses
     /// (`::ffff:10.1.2.3`), which dual-stack listeners report.
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -175,6 +179,12 @@ impl Cidr {
             (_, ip) => ip,
         };
         ip.is_ipv4() == self.network.is_ipv4() && mask(ip, self.prefix_len) == self.network
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix_len)
     }
 }
 

@@ -7,6 +7,7 @@ mod finding;
 mod models;
 mod shape;
 mod tiers;
+mod trust;
 
 use std::path::PathBuf;
 
@@ -66,5 +67,6 @@ pub fn lint(config: &Config, document: &Value) -> Vec<Finding> {
     shape::lint(config, &mut findings);
     tiers::lint(config, document, &mut findings);
     models::lint(config, &mut findings);
+    trust::lint(config, &mut findings);
     findings
 }
