@@ -12,7 +12,7 @@ use crate::config::{Config, ModelId, PolicyKind, RolloutMode, TierId};
 use crate::names::FALLBACK_TIER;
 use crate::policy::PolicyInput;
 use crate::session::{Pin, PinStore};
-use crate::store::{fnv1a, MemoryStore, SharedStore};
+use crate::store::{MemoryStore, SharedStore};
 use crate::trust::{Caller, UntrustedReason};
 
 /// What the router reads from the request headers.
@@ -191,7 +191,10 @@ impl Config {
         let input = PolicyInput {
             prompt_bytes: parsed.map_or(0, |p| p.prompt_len() as u64),
             max_tokens: parsed.and_then(|p| p.max_tokens),
-            request_hash: fnv1a(head.request_id.unwrap_or(head.path).as_bytes()),
+            request_hash: self
+                .hash_keys
+                .route
+                .hash(head.request_id.unwrap_or(head.path).as_bytes()),
             now_ns: env.now_ns,
         };
         let pins = self.pin_store(head, env);
@@ -247,6 +250,7 @@ impl Config {
             sessions.max_sessions,
             sessions.ttl_seconds,
             self.fingerprint,
+            self.hash_keys.pins,
         );
         Some((store, session))
     }
@@ -263,7 +267,8 @@ impl Config {
         }
         // The same session always lands on the same side.
         let key = head.session.or(head.request_id).unwrap_or_default();
-        let in_canary = (fnv1a(key.as_bytes()) % 10_000) as f64 / 100.0 < percent;
+        let in_canary =
+            (self.hash_keys.route.hash(key.as_bytes()) % 10_000) as f64 / 100.0 < percent;
         decision.canary = Some(in_canary);
         if !in_canary {
             decision.side = Side::Shadow;

@@ -12,6 +12,7 @@ pub mod classify;
 pub mod config;
 pub mod cost;
 pub mod decide;
+pub mod hash;
 pub mod names;
 pub mod policy;
 pub mod session;

@@ -18,6 +18,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The tier label used when no tier was chosen and the fallback model serves.
 pub const FALLBACK_TIER: &str = "fallback";
 
+/// Shared-data key of the process's random SipHash key (used where the config sets none).
+pub const PROCESS_HASH_KEY: &str = "tier_router.hash_key";
+
 /// The access-log fields' names, OpenTelemetry GenAI names where one exists. By default each
 /// is its own filter-state value (Envoy prefixes `wasm.`: `%FILTER_STATE(wasm.<key>:PLAIN)%`);
 /// with `"filter_state": "record"` they travel as one JSON object in [`state::RECORD`]

@@ -8,7 +8,8 @@
 //! config is ignored rather than misread.
 
 use crate::config::{ModelId, TierId};
-use crate::store::{self, fnv1a, SharedStore};
+use crate::hash::HashKey;
+use crate::store::{self, SharedStore};
 
 const WAYS: usize = 4;
 const ENTRY_BYTES: usize = 16;
@@ -35,6 +36,7 @@ pub struct PinStore<'a> {
     buckets: u64,
     ttl_s: u64,
     fingerprint: u16,
+    key: HashKey,
 }
 
 impl<'a> PinStore<'a> {
@@ -43,12 +45,14 @@ impl<'a> PinStore<'a> {
         max_sessions: usize,
         ttl_s: u64,
         config_fingerprint: u64,
+        key: HashKey,
     ) -> Self {
         PinStore {
             store,
             buckets: (max_sessions.div_ceil(WAYS)).max(1) as u64,
             ttl_s,
             fingerprint: config_fingerprint as u16,
+            key,
         }
     }
 
@@ -59,7 +63,7 @@ impl<'a> PinStore<'a> {
 
     /// The session's pin if it is live; refreshes its TTL.
     pub fn lookup(&self, session: &str, now_s: u64) -> Option<Pin> {
-        let hash = fnv1a(session.as_bytes());
+        let hash = self.key.hash(session.as_bytes());
         let key = self.key(hash);
         let (bytes, _) = self.store.get(&key)?;
         let entry = decode(&bytes)
@@ -81,7 +85,7 @@ impl<'a> PinStore<'a> {
         let (Some(tier), Ok(model)) = (tier_byte(pin.tier), u8::try_from(pin.model.0)) else {
             return;
         };
-        let hash = fnv1a(session.as_bytes());
+        let hash = self.key.hash(session.as_bytes());
         let new = Entry {
             session: hash,
             expires_s: u32::try_from(now_s + self.ttl_s).unwrap_or(u32::MAX),
@@ -183,7 +187,7 @@ mod tests {
     #[test]
     fn pins_expire_and_refresh() {
         let store = MemoryStore::new();
-        let pins = PinStore::new(&store, 100, 1800, 7);
+        let pins = PinStore::new(&store, 100, 1800, 7, HashKey::default());
         assert_eq!(pins.lookup("s1", 1000), None);
         pins.pin("s1", A, 1000);
         assert_eq!(pins.lookup("s1", 2000), Some(A));
@@ -195,14 +199,17 @@ mod tests {
     #[test]
     fn another_config_fingerprint_is_ignored() {
         let store = MemoryStore::new();
-        PinStore::new(&store, 100, 1800, 7).pin("s1", A, 0);
-        assert_eq!(PinStore::new(&store, 100, 1800, 8).lookup("s1", 1), None);
+        PinStore::new(&store, 100, 1800, 7, HashKey::default()).pin("s1", A, 0);
+        assert_eq!(
+            PinStore::new(&store, 100, 1800, 8, HashKey::default()).lookup("s1", 1),
+            None
+        );
     }
 
     #[test]
     fn the_store_stays_bounded() {
         let store = MemoryStore::new();
-        let pins = PinStore::new(&store, 1000, 1800, 1);
+        let pins = PinStore::new(&store, 1000, 1800, 1, HashKey::default());
         for i in 0..20_000 {
             pins.pin(&format!("session-{i}"), A, 10);
         }
@@ -219,7 +226,7 @@ mod tests {
     #[test]
     fn fallback_pins_round_trip() {
         let store = MemoryStore::new();
-        let pins = PinStore::new(&store, 100, 60, 0);
+        let pins = PinStore::new(&store, 100, 60, 0, HashKey::default());
         let fallback = Pin {
             tier: None,
             model: ModelId(3),

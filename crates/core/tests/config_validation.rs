@@ -225,3 +225,153 @@ fn filter_state_layout_is_record_or_fields() {
         "{message}"
     );
 }
+
+/// Every number has an upper bound: one over it is rejected, naming the field, the range
+/// and what the number means.
+#[test]
+fn numbers_over_their_bounds_are_named_with_the_range() {
+    use tier_router_core::config::bounds;
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str, String); 18] = [
+        (
+            |c| c["max_body_bytes"] = json!(bounds::MAX_BODY_BYTES + 1),
+            "max_body_bytes",
+            format!("use 1 to {}", bounds::MAX_BODY_BYTES),
+        ),
+        (
+            |c| c["sessions"] = json!({"ttl_seconds": 604_801}),
+            "sessions.ttl_seconds",
+            "use 1 to 604800".into(),
+        ),
+        (
+            |c| c["sessions"] = json!({"max_sessions": 10_000_001}),
+            "sessions.max_sessions",
+            "use 4 to 10000000".into(),
+        ),
+        (
+            |c| c["sessions"] = json!({"max_sessions": 3}),
+            "sessions.max_sessions",
+            "use 4 to 10000000".into(),
+        ),
+        (
+            |c| c["classifier"] = json!({"scan_bytes": 1_048_577}),
+            "classifier.scan_bytes",
+            "use 64 to 1048576".into(),
+        ),
+        (
+            |c| c["classifier"] = json!({"min_score": 1e7}),
+            "classifier.min_score",
+            "use 0 to 1000000".into(),
+        ),
+        (
+            |c| c["classifier"] = json!({"min_margin": 1e7}),
+            "classifier.min_margin",
+            "use 0 to 1000000".into(),
+        ),
+        (
+            |c| c["tiers"][0]["cues"] = json!({"one word": 1001}),
+            "tiers[0].cues.one word",
+            "use -1000 to 1000".into(),
+        ),
+        (
+            |c| c["classifier"] = json!({"signals": {"small_max_tokens": {"tier": "label", "weight": 1, "at_most": 2_000_000}}}),
+            "classifier.signals.small_max_tokens.at_most",
+            "use 0 to 1000000".into(),
+        ),
+        (
+            |c| c["classifier"] = json!({"signals": {"multi_turn": {"tier": "label", "weight": 1, "min_turns": 100_001}}}),
+            "classifier.signals.multi_turn.min_turns",
+            "use 0 to 100000".into(),
+        ),
+        (
+            |c| {
+                c["classifier"] =
+                    json!({"signals": {"long_prompt": {"tier": "label", "weight": -1e4}}})
+            },
+            "classifier.signals.long_prompt.weight",
+            "use -1000 to 1000".into(),
+        ),
+        (
+            |c| c["models"][0]["price_per_1m"]["input"] = json!(10_001.0),
+            "models[0].price_per_1m.input",
+            "use 0 to 10000 (USD per 1M tokens".into(),
+        ),
+        (
+            |c| c["tiers"][1]["expected_output_tokens"] = json!(1_000_001),
+            "tiers[1].expected_output_tokens",
+            "use 0 to 1000000".into(),
+        ),
+        (
+            |c| c["tiers"][1]["token_floor"] = json!({"min": 1_000_001}),
+            "tiers[1].token_floor.min",
+            "use 1 to 1000000".into(),
+        ),
+        (
+            |c| c["tiers"][1]["token_floor"] = json!({"min": 0}),
+            "tiers[1].token_floor.min",
+            "use 1 to 1000000".into(),
+        ),
+        (
+            |c| c["rollout"] = json!({"canary_percent": 100.5}),
+            "rollout.canary_percent",
+            "use 0 to 100".into(),
+        ),
+        (
+            |c| c["policies"] = json!({"unhealthy_seconds": 3601}),
+            "policies.unhealthy_seconds",
+            "use 0 to 3600".into(),
+        ),
+        (
+            |c| c["policies"] = json!({"ttft_min_samples": 1_000_001}),
+            "policies.ttft_min_samples",
+            "use 0 to 1000000".into(),
+        ),
+    ];
+    for (edit, expected_field, range) in cases {
+        let (field, message) = error_after(edit);
+        assert_eq!(field, expected_field, "{message}");
+        assert!(message.contains("is out of range"), "{field}: {message}");
+        assert!(message.contains(&range), "{field}: {message}");
+    }
+    // A weighted tier's percentages are bounded too.
+    let (field, message) = error_after(|c| {
+        c["tiers"][0]["models"] = json!(["small", "mini"]);
+        c["tiers"][0]["policy"] = json!("weighted");
+        c["tiers"][0]["weights"] = json!({"small": 150, "mini": 1});
+    });
+    assert_eq!(field, "tiers[0].weights.small");
+    assert!(message.contains("use 0 to 100"), "{message}");
+}
+
+/// Each bound itself is accepted: the check is `<=`, not `<`.
+#[test]
+fn numbers_at_their_bounds_are_accepted() {
+    use tier_router_core::config::bounds;
+    let mut config = minimal();
+    config["max_body_bytes"] = json!(bounds::MAX_BODY_BYTES);
+    config["sessions"] = json!({"ttl_seconds": bounds::MAX_SESSION_TTL_SECONDS, "max_sessions": bounds::MAX_SESSIONS});
+    config["policies"] = json!({"unhealthy_seconds": bounds::MAX_UNHEALTHY_SECONDS});
+    config["tiers"][1]["token_floor"] = json!({"min": bounds::MAX_TOKENS});
+    config["tiers"][1]["expected_output_tokens"] = json!(bounds::MAX_TOKENS);
+    config["models"][0]["price_per_1m"]["output"] = json!(bounds::MAX_PRICE);
+    let config = compile(&config).unwrap();
+    assert_eq!(config.max_body_bytes, bounds::MAX_BODY_BYTES);
+}
+
+#[test]
+fn hash_keys_are_32_hex_digits() {
+    let config = compile(&minimal()).unwrap();
+    assert!(!config.hash_keys.route_configured && !config.hash_keys.pins_configured);
+    let mut raw = minimal();
+    raw["hash_key"] = json!("000102030405060708090a0b0c0d0e0f");
+    raw["sessions"] = json!({"hash_key": "ffeeddccbbaa99887766554433221100"});
+    let config = compile(&raw).unwrap();
+    assert!(config.hash_keys.route_configured && config.hash_keys.pins_configured);
+    assert_ne!(config.hash_keys.route, config.hash_keys.pins);
+    let (field, message) = error_after(|c| c["hash_key"] = json!("secret"));
+    assert_eq!(field, "hash_key");
+    assert!(message.contains("32 hex digits"), "{message}");
+    assert!(message.contains("openssl rand -hex 16"), "{message}");
+    let (field, _) = error_after(|c| c["sessions"] = json!({"hash_key": "00"}));
+    assert_eq!(field, "sessions.hash_key");
+}

@@ -371,7 +371,8 @@ fn canary_splits_sessions_deterministically() {
 fn a_million_sessions_leave_the_pin_store_bounded() {
     // The default `max_sessions`: 100,000 slots in 4-way buckets, one store key per bucket.
     let store = MemoryStore::new();
-    let pins = tier_router_core::session::PinStore::new(&store, 100_000, 1800, 1);
+    let pins =
+        tier_router_core::session::PinStore::new(&store, 100_000, 1800, 1, Default::default());
     let pin = tier_router_core::session::Pin {
         tier: None,
         model: tier_router_core::config::ModelId(0),

@@ -334,3 +334,19 @@ pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), HostErro
         proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
     })
 }
+
+#[link(wasm_import_module = "wasi_snapshot_preview1")]
+extern "C" {
+    fn random_get(buf: *mut u8, buf_len: usize) -> i32;
+}
+
+/// `N` random bytes from the host (WASI `random_get`; Envoy answers it with BoringSSL's
+/// `RAND_bytes`, up to 64 KiB a call). The error is the WASI errno.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], HostError> {
+    let mut bytes = [0u8; N];
+    // SAFETY: the host writes exactly `N` bytes into the live array.
+    match unsafe { random_get(bytes.as_mut_ptr(), N) } {
+        0 => Ok(bytes),
+        errno => Err(HostError(errno as u32)),
+    }
+}

@@ -10,6 +10,8 @@ use proxy_wasm::types::ContextType;
 use crate::host::{self, BufferType};
 use crate::http::RouterHttp;
 use crate::metrics::Metrics;
+use crate::store::HostStore;
+use tier_router_core::hash::{self, HashKey};
 use tier_router_core::Config;
 
 /// How often counted metrics reach Envoy: finer than any Prometheus scrape.
@@ -45,7 +47,8 @@ impl RootContext for RouterRoot {
             }
         };
         match Config::from_json(&json) {
-            Ok(config) => {
+            Ok(mut config) => {
+                config.use_process_key(process_key());
                 log::info!(
                     "configured: {} tiers, {} models, fallback {}",
                     config.tiers.len(),
@@ -81,5 +84,37 @@ impl RootContext for RouterRoot {
 
     fn get_type(&self) -> Option<ContextType> {
         Some(ContextType::HttpContext)
+    }
+}
+
+/// The random SipHash key this Envoy process uses where the config sets no `hash_key`: the
+/// first worker VM's, kept in shared data, so every VM hashes sessions alike.
+fn process_key() -> HashKey {
+    let candidate = match host::random_bytes::<16>() {
+        Ok(bytes) => HashKey(bytes),
+        Err(e) => {
+            // Not seen with Envoy; a time-derived key is weaker but still not a public one.
+            log::error!(
+                "random_get failed (WASI errno {}): hash key from the clock",
+                e.0
+            );
+            let now = host::now_ns().unwrap_or_default().to_le_bytes();
+            let mut bytes = [0u8; 16];
+            bytes[..8].copy_from_slice(&now);
+            HashKey(bytes)
+        }
+    };
+    match hash::shared_process_key(&HostStore, candidate) {
+        Some(key) => {
+            log::info!(
+                "per-process hash key in shared data {}",
+                tier_router_core::names::PROCESS_HASH_KEY
+            );
+            key
+        }
+        None => {
+            log::warn!("shared data unusable: this VM keeps its own hash key");
+            candidate
+        }
     }
 }

@@ -8,15 +8,16 @@ use super::ordered_map::OrderedMap;
 use super::raw::{PolicyKind, RawPolicyTuning, RawRollout, RawSessions};
 use super::raw::{RawConfig, RawModel, RawProfile, RawSignal, RawTier};
 use super::{
-    Config, ConfigError, Headers, Model, ModelId, PolicyTuning, Price, Profile, Rollout, Sessions,
+    Config, ConfigError, HashKeys, Headers, Model, ModelId, PolicyTuning, Price, Profile, Rollout,
+    Sessions,
     Tier, TierId, TokenFloor,
 };
 use crate::api::{ApiSet, ApiShape};
 use crate::classify::{Classifier, Cue, Signal, Signals};
+use crate::hash::HashKey;
 use crate::names::FALLBACK_TIER;
 
-const MIN_SCAN_BYTES: usize = 64;
-const MAX_SCAN_BYTES: usize = 1024 * 1024;
+use super::bounds::{self, check_range};
 
 pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
     let raw = parse(json)?;
@@ -58,8 +59,15 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
     let sessions = compile_sessions(&raw.sessions)?;
     let rollout = compile_rollout(&raw.rollout)?;
     let tuning = compile_tuning(&raw.policies)?;
-    check_positive("max_body_bytes", raw.max_body_bytes)?;
+    check_range(
+        "max_body_bytes",
+        raw.max_body_bytes,
+        1,
+        bounds::MAX_BODY_BYTES,
+        "bytes; bodies above it are passed through unread",
+    )?;
     check_query_param(&raw.task_query_param)?;
+    let hash_keys = compile_hash_keys(&raw)?;
     Ok(Config {
         headers,
         task_query_param: raw.task_query_param,
@@ -81,6 +89,29 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
         rollout,
         tuning,
         fingerprint: crate::store::fnv1a(json),
+        hash_keys,
+    })
+}
+
+fn compile_hash_keys(raw: &RawConfig) -> Result<HashKeys, ConfigError> {
+    let key = |field: &str, hex: &Option<String>| {
+        match hex {
+        None => Ok(None),
+        Some(hex) => HashKey::from_hex(hex.trim()).map(Some).ok_or_else(|| {
+            ConfigError::new(
+                field,
+                "is not a hash key; give 32 hex digits (16 random bytes), e.g. the output of `openssl rand -hex 16`",
+            )
+        }),
+    }
+    };
+    let route = key("hash_key", &raw.hash_key)?;
+    let pins = key("sessions.hash_key", &raw.sessions.hash_key)?;
+    Ok(HashKeys {
+        route: route.unwrap_or_default(),
+        pins: pins.unwrap_or_default(),
+        route_configured: route.is_some(),
+        pins_configured: pins.is_some(),
     })
 }
 
@@ -149,13 +180,6 @@ fn check_query_param(name: &str) -> Result<(), ConfigError> {
             "task_query_param",
             format!("`{name}` is not a usable query parameter name; use e.g. `task`"),
         ));
-    }
-    Ok(())
-}
-
-fn check_positive(field: &str, value: usize) -> Result<(), ConfigError> {
-    if value == 0 {
-        return Err(ConfigError::new(field, "must be greater than 0"));
     }
     Ok(())
 }
@@ -364,12 +388,13 @@ fn compile_price(
         ("cached_input", cached_input),
         ("output", output),
     ] {
-        if !value.is_finite() || value < 0.0 {
-            return Err(ConfigError::new(
-                format!("{at}.{field}"),
-                format!("{value} is not a price; give USD per 1M tokens as a number >= 0"),
-            ));
-        }
+        check_range(
+            &format!("{at}.{field}"),
+            value,
+            0.0,
+            bounds::MAX_PRICE,
+            "USD per 1M tokens, a number >= 0",
+        )?;
     }
     Ok(Price {
         input,
@@ -422,6 +447,22 @@ fn compile_tiers(raw: &[RawTier], models: &[Model]) -> Result<Vec<Tier>, ConfigE
             ids.push(id);
         }
         let weights = compile_weights(&at, t, &ids, models)?;
+        check_range(
+            &format!("{at}.expected_output_tokens"),
+            t.expected_output_tokens,
+            0,
+            bounds::MAX_TOKENS,
+            "completion tokens",
+        )?;
+        if let Some(floor) = &t.token_floor {
+            check_range(
+                &format!("{at}.token_floor.min"),
+                floor.min,
+                1,
+                bounds::MAX_TOKENS,
+                "completion tokens",
+            )?;
+        }
         let token_floor = t.token_floor.map(|f| TokenFloor {
             min: f.min,
             add_when_absent: f.add_when_absent,
@@ -512,17 +553,28 @@ fn compile_paths(raw: &RawConfig, tiers: &[Tier]) -> Result<Vec<(String, TierId)
 
 fn compile_classifier(raw: &RawConfig, tiers: &[Tier]) -> Result<Classifier, ConfigError> {
     let c = &raw.classifier;
-    if !(MIN_SCAN_BYTES..=MAX_SCAN_BYTES).contains(&c.scan_bytes) {
-        return Err(ConfigError::new(
-            "classifier.scan_bytes",
-            format!(
-                "{} is out of range; use {MIN_SCAN_BYTES} to {MAX_SCAN_BYTES}",
-                c.scan_bytes
-            ),
-        ));
-    }
-    check_non_negative("classifier.min_score", c.min_score)?;
-    check_non_negative("classifier.min_margin", c.min_margin)?;
+    check_range(
+        "classifier.scan_bytes",
+        c.scan_bytes,
+        bounds::MIN_SCAN_BYTES,
+        bounds::MAX_SCAN_BYTES,
+        "bytes of each prompt part scanned for cues",
+    )?;
+    let score = "a sum of cue and signal weights";
+    check_range(
+        "classifier.min_score",
+        c.min_score,
+        0.0,
+        bounds::MAX_SCORE,
+        score,
+    )?;
+    check_range(
+        "classifier.min_margin",
+        c.min_margin,
+        0.0,
+        bounds::MAX_SCORE,
+        score,
+    )?;
     let cues = compile_cues(&raw.tiers)?;
     let s = &c.signals;
     let signals = Signals {
@@ -567,9 +619,7 @@ fn compile_cues(raw: &[RawTier]) -> Result<Vec<Cue>, ConfigError> {
                     "a cue phrase is empty; remove it",
                 ));
             }
-            if !weight.is_finite() {
-                return Err(ConfigError::new(at, "the weight must be a finite number"));
-            }
+            check_weight(&at, *weight)?;
             if cues
                 .iter()
                 .any(|c| c.tier == TierId(i) && c.phrase == normalized)
@@ -598,11 +648,34 @@ fn signal(
     let Some(r) = raw else { return Ok(None) };
     let at = format!("classifier.signals.{name}");
     let tier = find_tier(tiers, &format!("{at}.tier"), &r.tier)?;
-    if !r.weight.is_finite() {
-        return Err(ConfigError::new(
-            format!("{at}.weight"),
-            "the weight must be a finite number",
-        ));
+    check_weight(&format!("{at}.weight"), r.weight)?;
+    if let Some(at_most) = r.at_most {
+        check_range(
+            &format!("{at}.at_most"),
+            at_most,
+            0,
+            bounds::MAX_TOKENS,
+            "tokens",
+        )?;
+    }
+    if let Some(min_chars) = r.min_chars {
+        let max = bounds::MAX_BODY_BYTES;
+        check_range(
+            &format!("{at}.min_chars"),
+            min_chars,
+            0,
+            max,
+            "characters of prompt",
+        )?;
+    }
+    if let Some(min_turns) = r.min_turns {
+        check_range(
+            &format!("{at}.min_turns"),
+            min_turns,
+            0,
+            bounds::MAX_TURNS,
+            "turns",
+        )?;
     }
     Ok(Some(Signal {
         tier,
@@ -611,14 +684,15 @@ fn signal(
     }))
 }
 
-fn check_non_negative(field: &str, value: f64) -> Result<(), ConfigError> {
-    if !value.is_finite() || value < 0.0 {
-        return Err(ConfigError::new(
-            field,
-            format!("{value} must be a number >= 0"),
-        ));
-    }
-    Ok(())
+fn check_weight(field: &str, weight: f64) -> Result<(), ConfigError> {
+    let max = bounds::MAX_WEIGHT;
+    check_range(
+        field,
+        weight,
+        -max,
+        max,
+        "a weight added to the tier's score",
+    )
 }
 
 fn find_model(models: &[Model], name: &str) -> Option<ModelId> {
@@ -676,9 +750,13 @@ fn compile_weights(
                     ),
                 )
             })?;
-        if !percent.is_finite() || *percent < 0.0 {
-            return Err(ConfigError::new(field, "the weight must be a number >= 0"));
-        }
+        check_range(
+            &field,
+            *percent,
+            0.0,
+            bounds::MAX_PERCENT,
+            "the model's percentage of the tier's requests",
+        )?;
         weights.push((id, *percent));
     }
     if weights.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
@@ -692,18 +770,20 @@ fn compile_weights(
 
 fn compile_sessions(raw: &RawSessions) -> Result<Option<Sessions>, ConfigError> {
     check_header_name("sessions.header", &raw.header)?;
-    if raw.ttl_seconds == 0 {
-        return Err(ConfigError::new(
-            "sessions.ttl_seconds",
-            "must be greater than 0",
-        ));
-    }
-    if raw.max_sessions < 4 {
-        return Err(ConfigError::new(
-            "sessions.max_sessions",
-            "must be at least 4",
-        ));
-    }
+    check_range(
+        "sessions.ttl_seconds",
+        raw.ttl_seconds,
+        1,
+        bounds::MAX_SESSION_TTL_SECONDS,
+        "seconds a pin lives after its last use",
+    )?;
+    check_range(
+        "sessions.max_sessions",
+        raw.max_sessions,
+        bounds::MIN_SESSIONS,
+        bounds::MAX_SESSIONS,
+        "pinned sessions kept; 16 bytes of shared data each",
+    )?;
     Ok(raw.enabled.then(|| Sessions {
         header: raw.header.clone(),
         ttl_seconds: raw.ttl_seconds,
@@ -712,12 +792,13 @@ fn compile_sessions(raw: &RawSessions) -> Result<Option<Sessions>, ConfigError> 
 }
 
 fn compile_rollout(raw: &RawRollout) -> Result<Rollout, ConfigError> {
-    if !(0.0..=100.0).contains(&raw.canary_percent) {
-        return Err(ConfigError::new(
-            "rollout.canary_percent",
-            format!("{} is not a percentage; use 0 to 100", raw.canary_percent),
-        ));
-    }
+    check_range(
+        "rollout.canary_percent",
+        raw.canary_percent,
+        0.0,
+        100.0,
+        "a percentage of sessions",
+    )?;
     Ok(Rollout {
         mode: raw.mode,
         canary_percent: raw.canary_percent,
@@ -731,12 +812,27 @@ fn compile_tuning(raw: &RawPolicyTuning) -> Result<PolicyTuning, ConfigError> {
             "must be in (0, 1]; 0.2 weighs the newest sample 20%",
         ));
     }
-    if !(0.0..=100.0).contains(&raw.explore_percent) {
-        return Err(ConfigError::new(
-            "policies.explore_percent",
-            "must be a percentage from 0 to 100",
-        ));
-    }
+    check_range(
+        "policies.explore_percent",
+        raw.explore_percent,
+        0.0,
+        100.0,
+        "a percentage of requests",
+    )?;
+    check_range(
+        "policies.ttft_min_samples",
+        raw.ttft_min_samples,
+        0,
+        bounds::MAX_TTFT_MIN_SAMPLES,
+        "samples",
+    )?;
+    check_range(
+        "policies.unhealthy_seconds",
+        raw.unhealthy_seconds,
+        0,
+        bounds::MAX_UNHEALTHY_SECONDS,
+        "seconds a failing model is skipped",
+    )?;
     Ok(PolicyTuning {
         ttft_alpha: raw.ttft_alpha,
         ttft_min_samples: raw.ttft_min_samples,

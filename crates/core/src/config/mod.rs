@@ -1,6 +1,7 @@
 //! The validated, compiled configuration. Parsing and every check happen once, at configure
 //! time; the request path only reads this.
 
+pub mod bounds;
 mod compile;
 mod error;
 mod json_path;
@@ -14,6 +15,7 @@ pub use raw::{CapField, FilterStateLayout, PolicyKind, RolloutMode};
 
 use crate::api::{ApiSet, ApiShape};
 use crate::classify::Classifier;
+use crate::hash::HashKey;
 use crate::trust::TrustedCallers;
 
 /// Index into [`Config::models`].
@@ -52,6 +54,19 @@ pub struct Config {
     pub tuning: PolicyTuning,
     /// A hash of the configuration text: state kept under another config is ignored.
     pub fingerprint: u64,
+    pub hash_keys: HashKeys,
+}
+
+/// The SipHash keys of the request hashes. A key not configured is the process key the
+/// adapter supplies ([`Config::use_process_key`]); until then, all zeros (CLI, tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HashKeys {
+    /// Canary split, `weighted` picks, `fastest_ttft` exploration (`hash_key`).
+    pub route: HashKey,
+    /// Session pin buckets (`sessions.hash_key`).
+    pub pins: HashKey,
+    pub route_configured: bool,
+    pub pins_configured: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +161,17 @@ impl Config {
     /// `pluginConfig`, the CLI's `--config`).
     pub fn from_json(json: &[u8]) -> Result<Config, ConfigError> {
         compile::compile(json)
+    }
+
+    /// Keys every hash the config does not key itself with `key`: a random key shared by the
+    /// worker VMs of one Envoy process (see `crate::hash::shared_process_key`).
+    pub fn use_process_key(&mut self, key: HashKey) {
+        if !self.hash_keys.route_configured {
+            self.hash_keys.route = key;
+        }
+        if !self.hash_keys.pins_configured {
+            self.hash_keys.pins = key;
+        }
     }
 
     pub fn model(&self, id: ModelId) -> &Model {

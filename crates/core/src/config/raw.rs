@@ -54,6 +54,10 @@ pub struct RawConfig {
     pub rollout: RawRollout,
     #[serde(default)]
     pub policies: RawPolicyTuning,
+    /// SipHash key (32 hex digits) for the canary split, `weighted` picks and exploration.
+    /// Unset: a random key per Envoy process, so replicas split differently.
+    #[serde(default)]
+    pub hash_key: Option<String>,
 }
 
 /// Session pinning: later turns of a session keep the tier and model of its first decision.
@@ -68,6 +72,9 @@ pub struct RawSessions {
     pub ttl_seconds: u64,
     #[serde(default = "default_max_sessions")]
     pub max_sessions: usize,
+    /// SipHash key (32 hex digits) for the pin buckets. Unset: a random key per process.
+    #[serde(default)]
+    pub hash_key: Option<String>,
 }
 
 impl Default for RawSessions {
@@ -77,6 +84,7 @@ impl Default for RawSessions {
             header: default_session_header(),
             ttl_seconds: default_session_ttl(),
             max_sessions: default_max_sessions(),
+            hash_key: None,
         }
     }
 }

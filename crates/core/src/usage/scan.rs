@@ -136,6 +136,12 @@ impl UsageScanner {
         at.max(chunk.len().saturating_sub(KEY.len() - 1))
     }
 
+    /// Bytes the scanner holds between chunks (the usage object being captured): at most
+    /// [`MAX_USAGE_BYTES`], however the body is split.
+    pub fn held_bytes(&self) -> usize {
+        self.captured.len()
+    }
+
     /// Usage merged from every usage object seen (later fields override earlier ones, as
     /// Anthropic's cumulative `message_delta` requires).
     pub fn usage(&self) -> Option<&RawUsage> {
