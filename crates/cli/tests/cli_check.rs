@@ -199,3 +199,76 @@ fn every_command_has_help_and_usage_errors_exit_2() {
     assert_eq!(run(&["report"], b"").code, 2, "report needs a LOG");
     assert_eq!(run(&["frobnicate"], b"").code, 2);
 }
+
+/// The shipped config against the shipped bootstrap: every model's cluster exists.
+#[test]
+fn envoy_bootstrap_defines_every_model_cluster() {
+    let envoy = repo_file("envoy/envoy.yaml");
+    let config = repo_file("envoy/tier-router.json");
+    let out = run(&["check", "--envoy", s(&envoy), s(&config)], b"");
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("ok (3 tiers, 4 models"), "{}", out.stdout);
+}
+
+/// A model whose cluster Envoy lacks is an error naming the model, the cluster, the field
+/// and the clusters that exist; YAML and JSON bootstraps alike.
+#[test]
+fn a_model_cluster_missing_from_envoy_is_an_error() {
+    let dir = TempDir::new("check-envoy");
+    let config = write_config(&dir, &linty());
+    let yaml = dir.write(
+        "envoy.yaml",
+        b"static_resources:\n  listeners: []\n  clusters:\n  - name: c_small\n    type: STATIC\n  - name: c_mini\n",
+    );
+    let json = dir.write(
+        "envoy.json",
+        br#"{"static_resources": {"clusters": [{"name": "c_small"}, {"name": "c_mini"}]}}"#,
+    );
+    for bootstrap in [yaml, json] {
+        let out = run(&["check", "--envoy", s(&bootstrap), &config], b"");
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains("2 model clusters missing"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("models[1].cluster: model `big` routes to cluster `c_big`, which"),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("(static_resources.clusters: c_small, c_mini)"), "{}", out.stderr);
+        assert!(out.stderr.contains("model `spare` routes to cluster `c_spare`"), "{}", out.stderr);
+        assert!(!out.stderr.contains("model `small`"), "{}", out.stderr);
+    }
+}
+
+/// With CDS the cluster may arrive at run time: warnings (exit 1 only with --strict).
+#[test]
+fn with_cds_a_missing_cluster_is_a_warning() {
+    let dir = TempDir::new("check-envoy-cds");
+    let config = write_config(&dir, &json!({
+        "fallback_model": "m",
+        "models": [{"name": "m", "cluster": "from_cds", "price_per_1m": {"input": 1, "output": 1}}],
+        "baseline_model": "m",
+        "tiers": [{"name": "t", "models": ["m"], "cues": {"alpha": 3}}]
+    }));
+    let bootstrap = dir.write(
+        "envoy.yaml",
+        b"dynamic_resources:\n  cds_config: {ads: {}}\nstatic_resources:\n  clusters: []\n",
+    );
+    let out = run(&["check", "--envoy", s(&bootstrap), &config], b"");
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("warning[missing-cluster]: models[0].cluster: model `m` routes to cluster `from_cds`"), "{}", out.stdout);
+    assert!(out.stdout.contains("may arrive at run time"), "{}", out.stdout);
+}
+
+#[test]
+fn a_bootstrap_that_is_not_one_is_named() {
+    let dir = TempDir::new("check-envoy-bad");
+    let config = repo_file("envoy/tier-router.json");
+    let not_yaml = dir.write("bad.yaml", b"static_resources: [unclosed\n");
+    let out = run(&["check", "--envoy", s(&not_yaml), s(&config)], b"");
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("not YAML or JSON"), "{}", out.stderr);
+    let no_clusters = dir.write("none.yaml", b"admin: {}\n");
+    let out = run(&["check", "--envoy", s(&no_clusters), s(&config)], b"");
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("no static_resources.clusters"), "{}", out.stderr);
+}

@@ -3,6 +3,7 @@
 //! with `--strict`).
 
 mod cues;
+mod envoy;
 mod finding;
 mod models;
 mod shape;
@@ -29,6 +30,10 @@ pub struct Args {
     /// Exit 1 when the lints find anything, not only when the config is invalid.
     #[arg(long)]
     strict: bool,
+    /// An Envoy bootstrap (YAML or JSON): every model's `cluster` must be one of its
+    /// `static_resources.clusters`, else exit 1 (with CDS configured: warnings).
+    #[arg(long, value_name = "ENVOY_YAML")]
+    envoy: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> Result<(), String> {
@@ -37,7 +42,10 @@ pub fn run(args: &Args) -> Result<(), String> {
     // The filter accepted the document, so it is JSON; the lints read the signals from it.
     let document: Value =
         serde_json::from_slice(&text.bytes).map_err(|e| format!("{}: not JSON: {e}", text.name))?;
-    let findings = lint(&config, &document);
+    let mut findings = lint(&config, &document);
+    if let Some(path) = &args.envoy {
+        check_clusters(&config, path, &mut findings)?;
+    }
     for finding in &findings {
         println!("{finding}");
     }
@@ -58,6 +66,35 @@ pub fn run(args: &Args) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Models whose cluster the bootstrap lacks: an error, or warnings when the bootstrap takes
+/// clusters from CDS too (they may arrive at run time).
+fn check_clusters(
+    config: &Config,
+    path: &std::path::Path,
+    findings: &mut Vec<Finding>,
+) -> Result<(), String> {
+    let bootstrap = envoy::read(path)?;
+    let name = path.display().to_string();
+    let missing = envoy::missing(config, &bootstrap, &name);
+    if bootstrap.dynamic {
+        let note = "; the bootstrap uses CDS, so it may arrive at run time";
+        findings.extend(
+            missing
+                .into_iter()
+                .map(|m| Finding::new("missing-cluster", format!("{m}{note}"))),
+        );
+        return Ok(());
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} model clusters missing from {name}:\n  {}",
+        missing.len(),
+        missing.join("\n  ")
+    ))
 }
 
 /// Every lint, in the order they are reported.
