@@ -114,3 +114,19 @@ fn huge_and_hostile_token_counts_do_not_overflow() {
     let account = config.account(&decision, &scanner, Timing::default(), Reply::upstream(200));
     config.log_fields(&account);
 }
+
+/// Invalid UTF-8 inside a JSON string makes the body not JSON (serde_json does not check the
+/// strings it skips): it passes through untouched instead of being rewritten (found by the
+/// route_bytes fuzz target).
+#[test]
+fn invalid_utf8_in_a_string_is_not_json() {
+    let config = common::default_config();
+    let head = RequestHead {
+        path: "/v1/responses",
+        ..RequestHead::default()
+    };
+    let body = b"{\"max_tmodel\": \"m\", \"inxut\": \"Classify \xff\xfe one word\"}";
+    let routed = config.route(&head, Some(body));
+    assert_eq!(routed.decision.body, tier_router_core::BodyStatus::NotJson);
+    assert_eq!(routed.new_body, None);
+}

@@ -98,7 +98,11 @@ impl RequestBody {
             base: body.as_ptr() as usize,
             droppable,
         };
-        let mut de = serde_json::Deserializer::from_slice(body);
+        // serde_json does not check UTF-8 inside the strings it skips: a body with invalid
+        // UTF-8 there is not JSON, and must not be rewritten as if it were (found by fuzzing).
+        let text =
+            std::str::from_utf8(body).map_err(|e| NotJsonObject(format!("not UTF-8: {e}")))?;
+        let mut de = serde_json::Deserializer::from_str(text);
         de.deserialize_map(TopLevelVisitor(&mut top))
             .and_then(|()| de.end())
             .map_err(|e| NotJsonObject(e.to_string()))?;
