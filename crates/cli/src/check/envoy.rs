@@ -17,8 +17,8 @@ pub struct Bootstrap {
 pub fn read(path: &Path) -> Result<Bootstrap, String> {
     let name = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let docs = YamlLoader::load_from_str(&text)
-        .map_err(|e| format!("{name}: not YAML or JSON: {e}"))?;
+    let docs =
+        YamlLoader::load_from_str(&text).map_err(|e| format!("{name}: not YAML or JSON: {e}"))?;
     let doc = docs
         .first()
         .ok_or_else(|| format!("{name}: empty; pass an Envoy bootstrap (e.g. envoy/envoy.yaml)"))?;
@@ -32,8 +32,8 @@ pub fn read(path: &Path) -> Result<Bootstrap, String> {
         Yaml::BadValue if dynamic => Vec::new(),
         _ => {
             return Err(format!(
-                "{name}: no static_resources.clusters; pass an Envoy bootstrap (e.g. envoy/envoy.yaml)"
-            ))
+            "{name}: no static_resources.clusters; pass an Envoy bootstrap (e.g. envoy/envoy.yaml)"
+        ))
         }
     };
     Ok(Bootstrap { clusters, dynamic })
