@@ -1,11 +1,18 @@
 # Entry points; the scripts hold the logic (and install what is missing).
-.PHONY: demo test wasm cli envoy-config
+.PHONY: demo test wasm cli envoy-config fuzz fuzz-smoke
 
 demo:
 	bash scripts/demo.sh
 
 test:
 	bash scripts/test.sh
+
+# Fuzz targets (fuzz/, docs/fuzzing.md): 30 s each (also run by `make test`), or 10 min each.
+fuzz-smoke:
+	bash scripts/fuzz.sh smoke
+
+fuzz:
+	bash scripts/fuzz.sh long
 
 # The filter as shipped: cargo profile `wasm`, then wasm-opt -Oz.
 wasm:

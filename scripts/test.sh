@@ -2,6 +2,7 @@
 # `make test`: every check CI runs, in order, stopping at the first failure.
 # Rust: fmt, clippy (native and wasm32), unit tests, release builds. Envoy: the committed
 # config is fresh and valid. End to end: pytest against a real Envoy running the filter.
+# Fuzzing: a 30-second smoke run of each cargo-fuzz target (nightly).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO_ROOT"
@@ -22,6 +23,8 @@ cargo test --workspace
 build_wasm
 log "building the CLI"
 cargo build --release --bin tier-router
+log "tier-router check --envoy: every model's cluster is in the shipped bootstrap"
+target/release/tier-router check --envoy envoy/envoy.yaml envoy/tier-router.json
 
 log "envoy/envoy.yaml is up to date"
 python3 envoy/render.py --check
@@ -30,3 +33,6 @@ log "envoy --mode validate ($("$ENVOY_BIN" --version | grep -o 'version: [^ ]*')
 
 log "end-to-end tests"
 "$VENV/bin/python" -m pytest tests/e2e -q
+
+log "fuzz smoke: each target for 30 s (scripts/fuzz.sh)"
+bash scripts/fuzz.sh smoke
