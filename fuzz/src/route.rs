@@ -3,11 +3,13 @@
 
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
+use tier_router_core::config::ModelId;
 use tier_router_core::{Config, RequestHead, Side};
 
 /// Top-level fields the router may add, replace or remove: `model`, `stream_options`
 /// (`include_usage`) and the completion-token caps (floor; renamed per model profile).
-/// Extend this list when the router owns more (e.g. parameters a model profile drops).
+/// Extend this list when the router owns more. The parameters the chosen model's profile
+/// drops (`profiles.*.drop`) are owned too: [`owned_fields`] adds them.
 pub const OWNED_FIELDS: &[&str] = &[
     "model",
     "stream_options",
@@ -109,9 +111,10 @@ pub fn check(config: &Config, head: &RequestHead<'_>, body: &[u8]) {
             "the rewrite does not name the chosen model\n{}",
             context()
         );
+        let owned = owned_fields(config, routed.decision.model);
         assert_eq!(
-            without_owned(&original),
-            without_owned(&new),
+            without(&original, &owned),
+            without(&new, &owned),
             "the rewrite changed a field the router does not own\n{}",
             context()
         );
@@ -129,9 +132,20 @@ pub fn check(config: &Config, head: &RequestHead<'_>, body: &[u8]) {
     }
 }
 
-fn without_owned(object: &Map<String, Value>) -> Map<String, Value> {
+/// The fields the router may change for a request sent to `model`.
+pub fn owned_fields(config: &Config, model: ModelId) -> Vec<&str> {
+    let profile = &config.model(model).profile;
+    let dropped = profile
+        .drop
+        .iter()
+        .filter_map(|i| config.dropped_fields.get(*i))
+        .map(String::as_str);
+    OWNED_FIELDS.iter().copied().chain(dropped).collect()
+}
+
+fn without(object: &Map<String, Value>, owned: &[&str]) -> Map<String, Value> {
     let mut object = object.clone();
-    for field in OWNED_FIELDS {
+    for field in owned {
         object.remove(*field);
     }
     object
