@@ -9,8 +9,7 @@ use super::raw::{PolicyKind, RawPolicyTuning, RawRollout, RawSessions};
 use super::raw::{RawConfig, RawModel, RawProfile, RawSignal, RawTier};
 use super::{
     Config, ConfigError, HashKeys, Headers, Model, ModelId, PolicyTuning, Price, Profile, Rollout,
-    Sessions,
-    Tier, TierId, TokenFloor,
+    Sessions, Tier, TierId, TokenFloor,
 };
 use crate::api::{ApiSet, ApiShape};
 use crate::classify::{Classifier, Cue, Signal, Signals};
