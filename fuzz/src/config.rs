@@ -155,12 +155,23 @@ fn check_error_field(
         );
         return;
     }
-    // Keys may contain `.` (path prefixes do): match whole top-level keys, not segments.
-    let under_a_key = doc.keys().any(|k| {
-        field
-            .strip_prefix(k.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
-    });
+    // Keys may contain `.` (path prefixes do): match whole top-level keys, not segments. A
+    // path names a key as decoded (`tasks.x`) or as written in the document (`\u0001`).
+    let ends_segment =
+        |rest: &str| rest.is_empty() || rest.starts_with('.') || rest.starts_with('[');
+    let literal = doc
+        .keys()
+        .any(|k| field.strip_prefix(k.as_str()).is_some_and(ends_segment));
+    let as_written = field
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([field.len()])
+        .filter(|i| ends_segment(&field[*i..]))
+        .any(|i| {
+            serde_json::from_str::<String>(&format!("\"{}\"", &field[..i]))
+                .is_ok_and(|key| doc.contains_key(&key))
+        });
+    let under_a_key = literal || as_written;
     assert!(
         under_a_key || message.contains("missing field"),
         "error at `{field}` ({message}) is under no field of the document\n{}",
