@@ -308,3 +308,29 @@ fn a_bootstrap_that_is_not_one_is_named() {
         out.stderr
     );
 }
+
+/// A canary without a configured hash key splits differently on each replica: a warning
+/// that names the fix; with `hash_key` set, none.
+#[test]
+fn a_canary_without_a_hash_key_is_a_warning() {
+    let dir = TempDir::new("check-canary-key");
+    let mut config = serde_json::from_slice::<Value>(
+        &std::fs::read(repo_file("envoy/tier-router.json")).unwrap(),
+    )
+    .unwrap();
+    config["rollout"] = json!({"mode": "route", "canary_percent": 20});
+    let out = run(&["check", &write_config(&dir, &config)], b"");
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "warning[canary-without-key]: rollout.canary_percent is 20 but no hash_key is set"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("1 warning"), "{}", out.stdout);
+    config["hash_key"] = json!("00112233445566778899aabbccddeeff");
+    let out = run(&["check", &write_config(&dir, &config)], b"");
+    assert!(!out.stdout.contains("canary-without-key"), "{}", out.stdout);
+    assert!(out.stdout.contains("0 warnings"), "{}", out.stdout);
+}

@@ -6,6 +6,7 @@ mod cues;
 mod envoy;
 mod finding;
 mod models;
+mod rollout;
 mod shape;
 mod tiers;
 mod trust;
@@ -105,5 +106,6 @@ pub fn lint(config: &Config, document: &Value) -> Vec<Finding> {
     tiers::lint(config, document, &mut findings);
     models::lint(config, &mut findings);
     trust::lint(config, &mut findings);
+    rollout::lint(config, &mut findings);
     findings
 }
