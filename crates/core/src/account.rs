@@ -130,7 +130,7 @@ impl Config {
         Account {
             usage,
             usage_source,
-            cost_micro_usd: price_of(decision.model),
+            cost_micro_usd: decision.priced_model().and_then(price_of),
             baseline_micro_usd: self.baseline_model.and_then(price_of),
             timing,
             reply,
@@ -188,19 +188,24 @@ impl Config {
 
     /// The decision's access-log fields.
     pub fn decision_fields(&self, decision: &Decision) -> Vec<(&'static str, String)> {
+        if let Some(fields) = self.passthrough_fields(decision) {
+            return fields;
+        }
         let candidates: Vec<&str> = decision
             .candidates
             .iter()
             .map(|m| self.model(*m).name.as_str())
             .collect();
-        let mut fields = vec![
-            (state::TIER, self.tier_name(decision).to_string()),
-            (state::MODEL, self.model(decision.model).name.clone()),
+        let mut fields = vec![(state::TIER, self.tier_name(decision).to_string())];
+        if let Some(model) = self.upstream_model(decision) {
+            fields.push((state::MODEL, model.to_string()));
+        }
+        fields.extend([
             (state::SOURCE, decision.source.as_str().to_string()),
             (state::CUES, self.cue_list(decision)),
             (state::CANDIDATES, candidates.join(",")),
             (state::SHADOW, (decision.side == Side::Shadow).to_string()),
-        ];
+        ]);
         if let Some(policy) = decision.policy {
             fields.push((state::POLICY, policy_name(policy).to_string()));
         }
@@ -229,6 +234,7 @@ impl Config {
                 if in_canary { "in" } else { "out" }.to_string(),
             ));
         }
+        fields.extend(self.rewrite_fields(decision));
         fields
     }
 }

@@ -7,6 +7,7 @@
 use crate::adapt::{OwnedEdit, ShapeFallback};
 use crate::api::ApiShape;
 use crate::body::RequestBody;
+use crate::bypass::Untouched;
 use crate::classify::Classification;
 use crate::config::{Config, ModelId, PolicyKind, RolloutMode, TierId};
 use crate::names::FALLBACK_TIER;
@@ -117,6 +118,8 @@ pub struct Decision {
     pub side: Side,
     /// `Some(in_canary)` when a canary split is configured.
     pub canary: Option<bool>,
+    /// Set when the body was not rewritten (`bypass.rs`): why, and the client's model.
+    pub untouched: Option<Untouched>,
 }
 
 impl Decision {
@@ -377,7 +380,7 @@ impl Config {
         }
     }
 
-    fn fallback(&self, c: Option<Classification>) -> Decision {
+    pub(crate) fn fallback(&self, c: Option<Classification>) -> Decision {
         Decision {
             tier: None,
             model: self.fallback_model,
@@ -395,6 +398,7 @@ impl Config {
             edits: Vec::new(),
             side: Side::Routed,
             canary: None,
+            untouched: None,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod account;
 pub mod adapt;
 pub mod api;
 pub mod body;
+pub mod bypass;
 pub mod classify;
 pub mod config;
 pub mod cost;
@@ -21,5 +22,6 @@ pub mod trust;
 pub mod usage;
 pub mod wire;
 
+pub use bypass::{Admit, BodyHead, PassReason, Rejection};
 pub use config::{Config, ConfigError};
 pub use decide::{BodyStatus, Decision, Env, RequestHead, Routed, Side, Source, UntrustedTask};

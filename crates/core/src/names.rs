@@ -17,6 +17,18 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The tier label used when no tier was chosen and the fallback model serves.
 pub const FALLBACK_TIER: &str = "fallback";
+/// The tier label of a request the router did not rewrite (config `endpoints`, `unrewritable`).
+pub const PASSTHROUGH_TIER: &str = "passthrough";
+/// The LLM endpoints (path suffixes) the router reads and rewrites by default: OpenAI Chat
+/// Completions, Completions, Responses and Anthropic Messages.
+pub const DEFAULT_ENDPOINTS: [&str; 4] = [
+    "/chat/completions",
+    "/completions",
+    "/responses",
+    "/messages",
+];
+/// Request header that makes a `test-trap` build of the filter trap (never in a shipped build).
+pub const TEST_TRAP_HEADER: &str = "x-tier-router-test-trap";
 
 /// Shared-data key of the process's random SipHash key (used where the config sets none).
 pub const PROCESS_HASH_KEY: &str = "tier_router.hash_key";
@@ -58,6 +70,14 @@ pub mod state {
     pub const SHAPE_FALLBACK: &str = "tier_router.shape_fallback";
     pub const SHADOW: &str = "tier_router.shadow";
     pub const CANARY: &str = "tier_router.canary";
+    /// `true` when the body the upstream received carries the router's decision.
+    pub const REWRITTEN: &str = "tier_router.rewritten";
+    /// Why the body was not rewritten (`endpoint`, `too_large`, `encoded`, ...).
+    pub const PASS_REASON: &str = "tier_router.pass_reason";
+    /// `true` when the router answered with an error and sent nothing upstream.
+    pub const REJECTED: &str = "tier_router.rejected";
+    /// The model whose price gave `cost_usd`, or `unpriced`.
+    pub const PRICED_AS: &str = "tier_router.priced_as";
 }
 
 /// The Envoy attributes the adapter reads (`get_property` paths), from Envoy's attribute
@@ -73,6 +93,9 @@ pub mod attribute {
     pub const CODE_DETAILS: &[&str] = &["response", "code_details"];
     pub const VIA_UPSTREAM: &str = "via_upstream";
 }
+
+/// `tier_router.priced_as` of a request no configured price applies to.
+pub const UNPRICED: &str = "unpriced";
 
 /// Metric names as defined from wasm (Envoy shows them as `wasmcustom.<name>`;
 /// `/stats/prometheus` as `tier_router_<metric>` with the `stats_tags` of `envoy/envoy.yaml`
@@ -96,7 +119,9 @@ pub mod metric {
     pub const UNTRUSTED_TASK: &str = "untrusted_task_total";
     // Without labels.
     pub const FALLBACKS: &str = "fallbacks_total";
-    pub const BODY_NOT_READ: &str = "body_not_read_total";
+    // Per reason (`.reason.<r>`): requests not rewritten, and those rejected.
+    pub const PASSTHROUGH: &str = "passthrough_total";
+    pub const REJECTED: &str = "rejected_total";
 
     /// `tier_router.<metric>[.source.<s>].tier.<t>[.model.<m>]`. Dots in a model name
     /// (`gpt-4.1-mini`) would split the label, so they become `_`.

@@ -1,5 +1,6 @@
 //! Byte formats the adapter reads from Envoy, kept pure so they are tested natively: the
-//! proxy-wasm header-map serialisation, which brings all request headers in one host call.
+//! proxy-wasm header-map serialisation, which brings all request headers in one host call
+//! (and carries a local reply's headers).
 
 /// Name/value pairs of a header map as proxy-wasm serialises them: a little-endian `u32`
 /// count, then a `u32` length pair per header, then each name and value followed by a NUL.
@@ -25,6 +26,24 @@ pub fn header_pairs(bytes: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
     (data <= bytes.len()).then_some(pairs)
 }
 
+/// The inverse of [`header_pairs`]: pairs in proxy-wasm's header-map serialisation.
+pub fn serialize_pairs(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let text: usize = pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let mut out = Vec::with_capacity(4 + pairs.len() * 8 + text);
+    out.extend((pairs.len() as u32).to_le_bytes());
+    for (name, value) in pairs {
+        out.extend((name.len() as u32).to_le_bytes());
+        out.extend((value.len() as u32).to_le_bytes());
+    }
+    for (name, value) in pairs {
+        out.extend(name.as_bytes());
+        out.push(0);
+        out.extend(value.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
 fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
     let word = bytes.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
@@ -35,18 +54,7 @@ mod tests {
     use super::*;
 
     fn serialise(pairs: &[(&str, &str)]) -> Vec<u8> {
-        let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
-        for (name, value) in pairs {
-            out.extend((name.len() as u32).to_le_bytes());
-            out.extend((value.len() as u32).to_le_bytes());
-        }
-        for (name, value) in pairs {
-            out.extend(name.as_bytes());
-            out.push(0);
-            out.extend(value.as_bytes());
-            out.push(0);
-        }
-        out
+        serialize_pairs(pairs)
     }
 
     #[test]

@@ -102,6 +102,16 @@ extern "C" {
         name_size: usize,
         return_id: *mut u32,
     ) -> u32;
+    fn proxy_send_local_response(
+        status_code: u32,
+        status_code_details_data: *const u8,
+        status_code_details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        additional_headers_map_data: *const u8,
+        additional_headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
     fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
@@ -278,6 +288,29 @@ pub fn call_foreign(name: &str, args: &[u8]) -> Result<(), HostError> {
     // SAFETY: data/size come from the host allocation (or are null/0).
     drop(unsafe { take_host_bytes(data, size) });
     check(status)
+}
+
+/// Answers the request with a local reply (`headers` in proxy-wasm's map serialisation,
+/// `wire::serialize_pairs`); `details` becomes Envoy's response code details.
+pub fn send_http_response(
+    status: u32,
+    details: &str,
+    headers: &[u8],
+    body: &[u8],
+) -> Result<(), HostError> {
+    // SAFETY: pointers and lengths describe live slices; -1 means no gRPC status.
+    check(unsafe {
+        proxy_send_local_response(
+            status,
+            details.as_ptr(),
+            details.len(),
+            body.as_ptr(),
+            body.len(),
+            headers.as_ptr(),
+            headers.len(),
+            -1,
+        )
+    })
 }
 
 pub fn define_metric(kind: MetricType, name: &str) -> Result<u32, HostError> {

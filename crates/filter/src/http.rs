@@ -13,10 +13,11 @@ use crate::root::Shared;
 use crate::store::HostStore;
 use tier_router_core::account::{record_json, Reply, Timing};
 use tier_router_core::config::{FilterStateLayout, PolicyKind};
-use tier_router_core::names::{attribute, state};
+use tier_router_core::names::{attribute, state, PASSTHROUGH_TIER};
 use tier_router_core::trust::Caller;
 use tier_router_core::usage::UsageScanner;
-use tier_router_core::{wire, BodyStatus, Config, Decision, Env, RequestHead, Routed};
+use tier_router_core::{wire, Admit, BodyHead, Config, Decision, Env, PassReason, Rejection};
+use tier_router_core::{RequestHead, Routed};
 
 pub struct RouterHttp {
     shared: Option<Rc<Shared>>,
@@ -26,6 +27,8 @@ pub struct RouterHttp {
     request_id: Option<String>,
     caller: CallerFacts,
     has_content_length: bool,
+    /// Bytes of request body buffered so far (for a request that ends with trailers).
+    body_size: usize,
     /// Set once the request is routed; later request callbacks pass everything through.
     decision: Option<Decision>,
     timing: Timing,
@@ -49,6 +52,10 @@ struct RequestFacts {
     path: Option<String>,
     content_length: Option<String>,
     content_type: Option<String>,
+    content_encoding: Option<String>,
+    /// The request carries the `test-trap` build's trigger header.
+    #[cfg(feature = "test-trap")]
+    trap: bool,
     /// The client sent the cluster header (which only the filter may set).
     cluster_header: bool,
 }
@@ -63,6 +70,7 @@ impl RouterHttp {
             request_id: None,
             caller: CallerFacts::default(),
             has_content_length: false,
+            body_size: 0,
             decision: None,
             timing: Timing::default(),
             reply: Reply::default(),
@@ -135,6 +143,12 @@ impl RouterHttp {
                 b":path" => &mut facts.path,
                 b"content-length" => &mut facts.content_length,
                 b"content-type" => &mut facts.content_type,
+                b"content-encoding" => &mut facts.content_encoding,
+                #[cfg(feature = "test-trap")]
+                n if n == tier_router_core::names::TEST_TRAP_HEADER.as_bytes() => {
+                    facts.trap = true;
+                    continue;
+                }
                 n if n == config.headers.task.as_bytes() => &mut self.task,
                 n if n == config.headers.request_id.as_bytes() => &mut self.request_id,
                 n if Some(n) == session_header.map(str::as_bytes) => &mut self.session,
@@ -169,13 +183,10 @@ impl RouterHttp {
             self.replace_body(body_size, new_body);
         }
         // A shadowed request, or one no model serves the API of, keeps the route it would have
-        // taken without the router.
-        if decision.is_served() {
-            let cluster = host::set_header(
-                MapType::RequestHeaders,
-                &config.headers.cluster,
-                &model.cluster,
-            );
+        // taken without the router; so does a pass-through, unless `passthrough.cluster` names one.
+        if let Some(cluster) = config.cluster_for(&decision) {
+            let cluster =
+                host::set_header(MapType::RequestHeaders, &config.headers.cluster, cluster);
             warn_on_err("set the cluster header", cluster);
         }
         // The client's cluster header was removed in any case; newer Envoy ABIs no longer
@@ -213,12 +224,63 @@ impl RouterHttp {
         }
     }
 
-    fn skip_body(&mut self, shared: &Shared, status: BodyStatus) {
-        if status == BodyStatus::Skipped {
-            shared.metrics.body_not_read();
+    /// Forwards the request, or answers it with the configured rejection.
+    fn admit(&mut self, shared: &Shared, admit: Admit, body_size: usize) -> Action {
+        match admit {
+            Admit::Forward(routed) => {
+                self.apply(shared, routed, body_size);
+                Action::Continue
+            }
+            Admit::Reject(rejection) => {
+                self.reject(shared, &rejection);
+                Action::Pause
+            }
         }
-        let routed = shared.config.route_head(&self.head(), status, &self.env());
-        self.apply(shared, routed, 0);
+    }
+
+    /// A request the router does not rewrite, for `reason`.
+    fn unrewritten(&mut self, shared: &Shared, reason: PassReason) -> Action {
+        let admit = shared
+            .config
+            .unrewritten(&self.head(), reason, None, &self.env());
+        self.admit(shared, admit, 0)
+    }
+
+    fn reject(&mut self, shared: &Shared, rejection: &Rejection) {
+        shared.metrics.rejected(rejection.reason);
+        for (key, value) in shared.config.rejection_fields(rejection) {
+            set_state(key, &value);
+        }
+        let headers = wire::serialize_pairs(&[("content-type", "application/json")]);
+        let details = format!("tier_router_{}", rejection.reason.as_str());
+        let sent = host::send_http_response(
+            u32::from(rejection.status),
+            &details,
+            &headers,
+            rejection.body.as_bytes(),
+        );
+        if let Err(e) = sent {
+            // The request stays held; Envoy's stream timeout ends it. It reaches no upstream.
+            log::warn!(
+                "cannot send the {} reply: host status {}",
+                rejection.status,
+                e.0
+            );
+        }
+    }
+
+    /// Routes the whole buffered request body.
+    fn route_buffered(&mut self, shared: &Shared) -> Action {
+        match host::buffer(BufferType::RequestBody, 0, self.body_size) {
+            Ok(body) => {
+                let admit = shared.config.route_body(&self.head(), &body, &self.env());
+                self.admit(shared, admit, self.body_size)
+            }
+            Err(e) => {
+                log::warn!("cannot read the request body: host status {}", e.0);
+                self.unrewritten(shared, PassReason::BodyNotRead)
+            }
+        }
     }
 
     /// Accounts once, when the response ends (or the stream is torn down first).
@@ -273,19 +335,25 @@ impl RouterHttp {
         if !config.decision_headers || !decision.is_served() {
             return;
         }
+        let tier = if decision.is_passthrough() {
+            PASSTHROUGH_TIER
+        } else {
+            config.tier_name(decision)
+        };
         let tier = host::set_header(
             MapType::ResponseHeaders,
             &config.headers.response_tier,
-            config.tier_name(decision),
+            tier,
         );
         warn_on_err("set the tier response header", tier);
-        let model = &config.model(decision.model).name;
-        let model = host::set_header(
-            MapType::ResponseHeaders,
-            &config.headers.response_model,
-            model,
-        );
-        warn_on_err("set the model response header", model);
+        if let Some(model) = config.upstream_model(decision) {
+            let model = host::set_header(
+                MapType::ResponseHeaders,
+                &config.headers.response_model,
+                model,
+            );
+            warn_on_err("set the model response header", model);
+        }
     }
 }
 
@@ -299,34 +367,25 @@ impl HttpContext for RouterHttp {
         self.timing.start_ns = now_ns().unwrap_or(0);
         let facts = self.read_headers(&shared.config);
         self.read_caller(&shared.config);
-        let content_length = facts
-            .content_length
-            .and_then(|v| v.trim().parse::<usize>().ok());
-        if end_of_stream {
-            let routed = shared
-                .config
-                .route_head(&self.head(), BodyStatus::Absent, &self.env());
-            self.apply(&shared, routed, 0);
-            return Action::Continue;
+        #[cfg(feature = "test-trap")]
+        if facts.trap {
+            // Test builds only: a VM trap, as a bug would cause (tests/e2e/test_bypass.py).
+            core::arch::wasm32::unreachable();
         }
-        if !shared.config.read_body {
-            self.skip_body(&shared, BodyStatus::Skipped);
-            return Action::Continue;
+        let body = BodyHead {
+            content_type: facts.content_type.as_deref(),
+            content_encoding: facts.content_encoding.as_deref(),
+            content_length: facts
+                .content_length
+                .as_deref()
+                .and_then(|v| v.trim().parse::<usize>().ok()),
+            end_of_stream,
+        };
+        match shared.config.screen(&self.path, &body) {
+            Some(reason) => self.unrewritten(&shared, reason),
+            // Hold the headers until the body is complete: the cluster header depends on it.
+            None => Action::Pause,
         }
-        let too_large = content_length.is_some_and(|n| n > shared.config.max_body_bytes);
-        if too_large || !is_json_content_type(facts.content_type.as_deref()) {
-            self.skip_body(
-                &shared,
-                if too_large {
-                    BodyStatus::Skipped
-                } else {
-                    BodyStatus::NotJson
-                },
-            );
-            return Action::Continue;
-        }
-        // Hold the headers until the body is complete: the cluster header depends on it.
-        Action::Pause
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
@@ -336,37 +395,23 @@ impl HttpContext for RouterHttp {
         if self.decision.is_some() {
             return Action::Continue;
         }
+        self.body_size = body_size;
         if body_size > shared.config.max_body_bytes {
-            self.skip_body(&shared, BodyStatus::Skipped);
-            return Action::Continue;
+            return self.unrewritten(&shared, PassReason::TooLarge);
         }
         if !end_of_stream {
             return Action::Pause;
         }
-        match host::buffer(BufferType::RequestBody, 0, body_size) {
-            Ok(body) => {
-                let routed = shared
-                    .config
-                    .route_in(&self.head(), Some(&body), &self.env());
-                self.apply(&shared, routed, body_size);
-            }
-            Err(e) => {
-                log::warn!("cannot read the request body: host status {}", e.0);
-                self.skip_body(&shared, BodyStatus::Skipped);
-            }
-        }
-        Action::Continue
+        self.route_buffered(&shared)
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
-        // Trailers end the request without an end-of-stream body callback: decide from the
-        // headers rather than hold the request forever.
-        if let Some(shared) = self.shared.clone() {
-            if self.decision.is_none() {
-                self.skip_body(&shared, BodyStatus::Skipped);
-            }
+        // Trailers end the request without an end-of-stream body callback; the headers are
+        // still held, so the buffered body is routed as usual.
+        match self.shared.clone() {
+            Some(shared) if self.decision.is_none() => self.route_buffered(&shared),
+            _ => Action::Continue,
         }
-        Action::Continue
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
@@ -380,8 +425,11 @@ impl HttpContext for RouterHttp {
         };
         self.add_decision_headers(&shared.config, decision);
         // `priority` skips a model that is shedding load or failing (Envoy's 503 for a
-        // refused connection included).
-        if decision.is_served() && self.reply.status.is_some_and(|s| s == 429 || s >= 500) {
+        // refused connection included; a pass-through's upstream is not the decided model).
+        if decision.is_served()
+            && !decision.is_passthrough()
+            && self.reply.status.is_some_and(|s| s == 429 || s >= 500)
+        {
             shared
                 .config
                 .mark_unhealthy(decision.model, now_ns().unwrap_or(0), &HostStore);
@@ -418,11 +466,6 @@ impl HttpContext for RouterHttp {
         // A response torn down before its end still gets a record, with what was seen.
         self.account();
     }
-}
-
-/// Absent or `*json*` content types are read; multipart uploads, audio and the like are not.
-fn is_json_content_type(content_type: Option<&str>) -> bool {
-    content_type.is_none_or(|ct| ct.to_ascii_lowercase().contains("json"))
 }
 
 fn now_ns() -> Option<u64> {

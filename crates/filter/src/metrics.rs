@@ -11,8 +11,9 @@ use crate::host::{self, MetricType};
 use tier_router_core::account::{Account, STATUS_CLASSES};
 use tier_router_core::config::{Config, ModelId};
 use tier_router_core::decide::{Decision, Source};
-use tier_router_core::names::{metric, FALLBACK_TIER};
+use tier_router_core::names::{metric, FALLBACK_TIER, PASSTHROUGH_TIER};
 use tier_router_core::trust::UntrustedReason;
+use tier_router_core::PassReason;
 
 const SOURCES: [Source; 6] = [
     Source::Header,
@@ -30,10 +31,14 @@ pub struct Metrics {
     pairs: HashMap<(Option<usize>, ModelId), PairMetrics>,
     /// Keyed by (source, tier index or `None`).
     decisions: HashMap<(&'static str, Option<usize>), Option<Counter>>,
+    /// Pass-through requests priced as a configured model, by that model.
+    passthrough_pairs: HashMap<ModelId, PairMetrics>,
     fallbacks: Option<Counter>,
     /// In [`UntrustedReason::ALL`] order.
     untrusted_task: Vec<Option<Counter>>,
-    body_not_read: Option<Counter>,
+    /// In `PassReason::ALL` order.
+    passthrough: Vec<Option<Counter>>,
+    rejected: Vec<Option<Counter>>,
 }
 
 #[derive(Debug, Default)]
@@ -93,13 +98,25 @@ impl Metrics {
         let mut counters = Counters::default();
         let mut metrics = Metrics {
             fallbacks: counters.define(&metric::plain(metric::FALLBACKS)),
-            body_not_read: counters.define(&metric::plain(metric::BODY_NOT_READ)),
             ..Metrics::default()
         };
         metrics.untrusted_task = UntrustedReason::ALL
             .iter()
             .map(|r| counters.define(&metric::by_reason(metric::UNTRUSTED_TASK, r.as_str())))
             .collect();
+        for reason in PassReason::ALL {
+            let name = metric::by_reason(metric::PASSTHROUGH, reason.as_str());
+            metrics.passthrough.push(counters.define(&name));
+            let rejectable = reason.can_reject();
+            let name = metric::by_reason(metric::REJECTED, reason.as_str());
+            metrics
+                .rejected
+                .push(rejectable.then(|| counters.define(&name)).flatten());
+        }
+        for (i, model) in config.models.iter().enumerate() {
+            let pair = PairMetrics::define(&mut counters, PASSTHROUGH_TIER, &model.name);
+            metrics.passthrough_pairs.insert(ModelId(i), pair);
+        }
         let mut tiers: Vec<(Option<usize>, &str, Vec<ModelId>)> = config
             .tiers
             .iter()
@@ -137,6 +154,18 @@ impl Metrics {
     pub fn decided(&self, decision: &Decision) {
         let tier = decision.tier.map(|t| t.0);
         let counters = &self.counters;
+        if let Some(untouched) = &decision.untouched {
+            counters.add(self.by_reason(&self.passthrough, untouched.reason), 1);
+            if decision.is_passthrough() {
+                if let Some(pair) = untouched
+                    .priced
+                    .and_then(|m| self.passthrough_pairs.get(&m))
+                {
+                    counters.add(pair.requests, 1);
+                }
+                return;
+            }
+        }
         counters.add(
             self.decisions
                 .get(&(decision.source.as_str(), tier))
@@ -163,16 +192,26 @@ impl Metrics {
         }
     }
 
-    pub fn body_not_read(&self) {
-        self.counters.add(self.body_not_read, 1);
+    pub fn rejected(&self, reason: PassReason) {
+        self.counters.add(self.by_reason(&self.rejected, reason), 1);
+    }
+
+    fn by_reason(&self, counters: &[Option<Counter>], reason: PassReason) -> Option<Counter> {
+        let i = PassReason::ALL.iter().position(|r| *r == reason)?;
+        counters.get(i).copied().flatten()
     }
 
     /// Counts tokens, cost and timing of a finished response.
     pub fn accounted(&self, decision: &Decision, account: &Account) {
-        let Some(pair) = self
-            .pairs
-            .get(&(decision.tier.map(|t| t.0), decision.model))
-        else {
+        let pair = if decision.is_passthrough() {
+            decision
+                .priced_model()
+                .and_then(|m| self.passthrough_pairs.get(&m))
+        } else {
+            self.pairs
+                .get(&(decision.tier.map(|t| t.0), decision.model))
+        };
+        let Some(pair) = pair else {
             return;
         };
         let counters = &self.counters;

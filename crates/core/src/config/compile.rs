@@ -67,6 +67,7 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
     )?;
     check_query_param(&raw.task_query_param)?;
     let hash_keys = compile_hash_keys(&raw)?;
+    let bypass = super::unrewritable::compile(raw.endpoints, raw.passthrough, raw.unrewritable)?;
     Ok(Config {
         headers,
         task_query_param: raw.task_query_param,
@@ -87,6 +88,7 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
         sessions,
         rollout,
         tuning,
+        bypass,
         fingerprint: crate::store::fnv1a(json),
         hash_keys,
     })

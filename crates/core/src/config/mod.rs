@@ -8,10 +8,12 @@ mod json_path;
 mod ordered_map;
 mod raw;
 mod trust;
+mod unrewritable;
 
 pub use error::ConfigError;
 pub use ordered_map::OrderedMap;
 pub use raw::{CapField, FilterStateLayout, PolicyKind, RolloutMode};
+pub use unrewritable::{Bypass, Outcome, Unrewritable};
 
 use crate::api::{ApiSet, ApiShape};
 use crate::classify::Classifier;
@@ -52,6 +54,8 @@ pub struct Config {
     pub sessions: Option<Sessions>,
     pub rollout: Rollout,
     pub tuning: PolicyTuning,
+    /// Endpoints the router rewrites, and what happens to the requests it does not rewrite.
+    pub bypass: Bypass,
     /// A hash of the configuration text: state kept under another config is ignored.
     pub fingerprint: u64,
     pub hash_keys: HashKeys,

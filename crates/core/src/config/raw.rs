@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::ordered_map::OrderedMap;
+use super::unrewritable::{self, RawPassthrough, Unrewritable};
 use crate::api::ApiShape;
 use crate::names;
 
@@ -58,6 +59,13 @@ pub struct RawConfig {
     /// Unset: a random key per Envoy process, so replicas split differently.
     #[serde(default)]
     pub hash_key: Option<String>,
+    /// Path suffixes of the LLM endpoints the router reads and rewrites; others pass through.
+    #[serde(default = "unrewritable::default_endpoints")]
+    pub endpoints: Vec<String>,
+    #[serde(default)]
+    pub passthrough: RawPassthrough,
+    #[serde(default)]
+    pub unrewritable: Unrewritable,
 }
 
 /// Session pinning: later turns of a session keep the tier and model of its first decision.
