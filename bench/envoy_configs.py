@@ -138,7 +138,7 @@ def wasm_filter(name, wasm_path, configuration=None):
         },
         # Without this, pausing in on_http_request_headers never reaches the body.
         "allow_on_headers_stop_iteration": True,
-        "failure_policy": "FAIL_OPEN",
+        "failure_policy": "FAIL_RELOAD",
     }
     if configuration is not None:
         config["configuration"] = {

@@ -4,8 +4,8 @@
 shaped like the one istiod generates: listener `0.0.0.0_80` / `0.0.0.0_8080`, route config
 `80` / `http.8080`, virtual hosts named `host:port`, clusters named `outbound|PORT||HOST`,
 Istio's own route last. `apply_envoy_filter()` applies an EnvoyFilter's configPatches with
-istiod's semantics for the operations the manifests use (EXTENSION_CONFIG ADD, LISTENER and
-VIRTUAL_HOST MERGE, HTTP_FILTER INSERT_BEFORE, HTTP_ROUTE INSERT_FIRST); anything else, or
+istiod's semantics for the operations the manifests use (EXTENSION_CONFIG ADD, LISTENER,
+NETWORK_FILTER and VIRTUAL_HOST MERGE, HTTP_FILTER INSERT_BEFORE, HTTP_ROUTE INSERT_FIRST); anything else, or
 a patch that matches nothing, raises (istiod would skip it silently, the usual EnvoyFilter
 bug). `resolve_ecds()` does what ECDS and istio-agent do: the filter reaches Envoy with the
 module as a local file. `wasmplugin_filter()` is the filter istiod makes from a WasmPlugin.
@@ -132,6 +132,7 @@ def apply_envoy_filter(bootstrap, envoy_filter, context):
             continue
         targets = {
             ("LISTENER", "MERGE"): matching_listeners,
+            ("NETWORK_FILTER", "MERGE"): matching_network_filters,
             ("HTTP_FILTER", "INSERT_BEFORE"): matching_http_filter_lists,
             ("VIRTUAL_HOST", "MERGE"): matching_virtual_hosts,
             ("HTTP_ROUTE", "INSERT_FIRST"): matching_virtual_hosts,
@@ -193,6 +194,15 @@ def chain_matches(listener, chain):
         for network_filter in filter_chain["filters"]:
             if name is None or network_filter["name"] == name:
                 yield network_filter, sub
+
+
+def matching_network_filters(bootstrap, match):
+    chain = match.get("listener", {}).get("filterChain", {})
+    for listener in matching_listeners(bootstrap, match):
+        for network_filter, sub in chain_matches(listener, chain):
+            if sub is not None:
+                raise NotImplementedError("NETWORK_FILTER MERGE with a subFilter")
+            yield network_filter
 
 
 def matching_http_filter_lists(bootstrap, match):
@@ -260,11 +270,15 @@ def wasmplugin_filter(wasmplugin, wasm_path):
     pluginConfig as a JSON string, no allow_on_headers_stop_iteration (not in the API)."""
     spec = wasmplugin["spec"]
     name = f'{wasmplugin["metadata"]["namespace"]}.{wasmplugin["metadata"]["name"]}'
-    fail_open = spec.get("failStrategy") == "FAIL_OPEN"
-    return wasm_filter(name, spec.get("pluginName", ""), spec["pluginConfig"], fail_open, wasm_path)
+    policy = FAIL_STRATEGIES[spec.get("failStrategy", "FAIL_CLOSE")]
+    return wasm_filter(name, spec.get("pluginName", ""), spec["pluginConfig"], policy, wasm_path)
 
 
-def wasm_filter(name, root_id, config, fail_open, wasm_path):
+# WasmPlugin failStrategy -> the Wasm filter's failure_policy, as istiod maps it.
+FAIL_STRATEGIES = {"FAIL_CLOSE": "FAIL_CLOSED", "FAIL_OPEN": "FAIL_OPEN", "FAIL_RELOAD": "FAIL_RELOAD"}
+
+
+def wasm_filter(name, root_id, config, failure_policy, wasm_path):
     return {
         "name": name,
         "typed_config": {
@@ -280,7 +294,7 @@ def wasm_filter(name, root_id, config, fail_open, wasm_path):
                     "@type": "type.googleapis.com/google.protobuf.StringValue",
                     "value": json.dumps(config),
                 },
-                "failure_policy": "FAIL_OPEN" if fail_open else "FAIL_CLOSED",
+                "failure_policy": failure_policy,
             },
         },
     }

@@ -254,7 +254,9 @@ def test_envoyfilter_patch_produces_a_valid_envoy_config(context, envoy_bin, was
     assert names[-2:] == ["tier-router", istio_sim.ROUTER_NAME]
     wasm = hcm["http_filters"][-2]["typed_config"]["config"]
     assert wasm["allow_on_headers_stop_iteration"] is True
-    assert wasm["failure_policy"] == "FAIL_OPEN"
+    assert wasm["failure_policy"] == "FAIL_RELOAD"
+    early = hcm["early_header_mutation_extensions"][0]["typed_config"]["mutations"]
+    assert early == [{"remove": "x-tier-router-cluster"}]
     routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
     assert routes[0]["route"]["cluster_header"] == "x-tier-router-cluster"
     assert bootstrap["static_resources"]["listeners"][0]["per_connection_buffer_limit_bytes"]
@@ -443,10 +445,14 @@ def test_envoy_gateway_config_routes_by_task_through_httproute_header_matches(
     hcm = hcm_of(bootstrap)["typed_config"]
     hcm["route_config"]["virtual_hosts"][0].update(domains=["*"], routes=routes)
     wasm = policy["spec"]["wasm"][0]
+    failure_policy = "FAIL_OPEN" if wasm["failOpen"] else "FAIL_CLOSED"
     istio_sim.insert_before_router(
         bootstrap,
-        istio_sim.wasm_filter(wasm["name"], wasm["rootID"], wasm["config"], wasm["failOpen"], wasm_path),
+        istio_sim.wasm_filter(wasm["name"], wasm["rootID"], wasm["config"], failure_policy, wasm_path),
     )  # fmt: skip
+    # ClientTrafficPolicy earlyRequestHeaders.remove: an early header mutation on the HCM.
+    removed = doc_of_kind(manifest, "ClientTrafficPolicy")["spec"]["headers"]["earlyRequestHeaders"]["remove"]
+    hcm["early_header_mutation_extensions"] = [early_removal(removed)]
     validate(envoy_bin, bootstrap, tmp_path, "eg.yaml")
     with Running(envoy_bin, bootstrap, admin, tmp_path, mocks) as running:
         for headers, backend in [
@@ -460,6 +466,16 @@ def test_envoy_gateway_config_routes_by_task_through_httproute_header_matches(
             request_id, response = call(listener_port, "llm.example.com", CHAT_PATH, body, headers)
             assert response.status == 200, response.body
             assert running.receiver(request_id)[0] == backend, headers
+
+
+def early_removal(headers):
+    return {
+        "name": "envoy.http.early_header_mutation.header_mutation",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation",
+            "mutations": [{"remove": name} for name in headers],
+        },
+    }
 
 
 def httproute_routes(route):
