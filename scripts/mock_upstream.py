@@ -139,7 +139,11 @@ class _Handler(BaseHTTPRequestHandler):
             if path.endswith(suffix):
                 if request.get("stream") is True and stream_kind:
                     return self.send_stream(stream_kind, request)
-                return self.send_json(build(self.upstream.name, request))
+                payload = build(self.upstream.name, request)
+                # Like a server that reports no usage, for the estimate's tests.
+                if self.headers.get("x-mock-no-usage"):
+                    payload.pop("usage", None)
+                return self.send_json(payload)
         self.send_json({"echo": True, "upstream": self.upstream.name})
 
     def read_body(self):

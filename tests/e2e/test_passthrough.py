@@ -1,47 +1,58 @@
-"""Requests the filter does not read (no body, not JSON, over max_body_bytes) pass through
-byte for byte, to the fallback model's cluster unless a task was given, and a client still
-cannot choose the cluster."""
+"""Requests the filter does not rewrite (not an LLM endpoint, no body, not JSON, over
+max_body_bytes) pass through byte for byte to the catch-all route (the fallback model's
+cluster) with no cluster header: neither the client nor an explicit task picks a cluster
+for a body the router did not rewrite. tests/e2e/test_bypass.py covers each reason."""
 
 import json
 
 import pytest
 
 import harness
-from harness import MODEL, SOURCE, TIER
+from harness import MODEL, TIER
 
 SPOOF = {"x-tier-router-cluster": "reasoning_large"}
+ABSENT = (None, "-", "")
 
 
-def test_get_without_body_goes_to_fallback(stack, fallback_model):
-    outcome = stack.call("/v1/models", method="GET", headers=SPOOF)
+def assert_catch_all(outcome, fallback_model, reason):
     assert outcome.response.status == 200
     assert outcome.upstream == fallback_model
+    assert "x-tier-router-cluster" not in outcome.received.headers
+    assert outcome.log[TIER] == "passthrough"
+    assert outcome.log["tier_router.pass_reason"] == reason
+    assert outcome.log["tier_router.rewritten"] == "false"
+
+
+def test_get_without_body_goes_to_the_catch_all(stack, fallback_model):
+    outcome = stack.call("/v1/models", method="GET", headers=SPOOF)
+    assert_catch_all(outcome, fallback_model, "endpoint")
     assert outcome.received.method == "GET"
     assert outcome.received.body == b""
-    assert outcome.received.headers["x-tier-router-cluster"] == stack.cluster_of[fallback_model]
-    assert outcome.log[MODEL] == fallback_model
+    assert outcome.log[MODEL] in ABSENT
 
 
-def test_non_json_body_is_forwarded_unchanged_to_fallback(stack, fallback_model):
+def test_a_bodiless_request_to_an_llm_endpoint_passes(stack, fallback_model):
+    outcome = stack.call("/v1/chat/completions", method="GET", headers=SPOOF)
+    assert_catch_all(outcome, fallback_model, "no_body")
+
+
+def test_non_json_body_is_forwarded_unchanged(stack, fallback_model):
     body = b"not json at all"
     headers = dict(SPOOF, **{"content-type": "text/plain"})
     outcome = stack.call("/v1/chat/completions", body, headers=headers)
-    assert outcome.response.status == 200
+    assert_catch_all(outcome, fallback_model, "not_json")
     assert outcome.response.json()["echo"] is True
-    assert outcome.upstream == fallback_model
     assert outcome.received.body == body
     assert outcome.received.headers["content-length"] == str(len(body))
-    assert outcome.received.headers["x-tier-router-cluster"] == stack.cluster_of[fallback_model]
-    assert outcome.log[MODEL] == fallback_model
 
 
-def test_explicit_task_still_applies_to_a_non_json_body(stack):
+def test_an_explicit_task_does_not_send_an_unrewritten_body_to_its_tier(stack, fallback_model):
     body = b"not json at all"
     headers = {"content-type": "text/plain", "x-task": "analyze"}
     outcome = stack.call("/v1/chat/completions", body, headers=headers)
-    assert outcome.upstream == "reasoning-large"
+    # The reasoning tier would get a body the router did not rewrite: it goes to the catch-all.
+    assert_catch_all(outcome, fallback_model, "not_json")
     assert outcome.received.body == body
-    assert (outcome.log[TIER], outcome.log[SOURCE]) == ("analysis", "header")
 
 
 def oversized_body(limit):
@@ -52,11 +63,10 @@ def oversized_body(limit):
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-def test_body_over_max_body_bytes_passes_through_unread(stack, chunked):
+def test_body_over_max_body_bytes_passes_through_unread(stack, chunked, fallback_model):
     body = oversized_body(harness.FILTER_CONFIG["max_body_bytes"])
     headers = {"x-task": "classify", "content-type": "application/json"}
     outcome = stack.call("/v1/chat/completions", body, headers=headers, chunked=chunked)
-    assert outcome.response.status == 200
-    assert outcome.upstream == "small-instruct"
+    assert_catch_all(outcome, fallback_model, "too_large")
     assert outcome.received.body == body  # not rewritten: the filter did not read it
-    assert outcome.log[SOURCE] == "header"
+    assert outcome.log[MODEL] in ABSENT  # it cannot say which model the client named

@@ -150,8 +150,9 @@ def test_untrusted_task_and_fallback_are_counted(stack):
 
 
 def test_upstream_without_usage_is_estimated(stack):
-    # The mock answers a non-chat path with a body that has no usage object.
-    outcome = stack.call("/v1/embeddings-like", {"model": "m", "input": "x" * 400}, headers={"x-task": "label"})
+    # The mock leaves the usage object out on request.
+    body = {"model": "m", "messages": [{"role": "user", "content": "x" * 400}]}
+    outcome = stack.call("/v1/chat/completions", body, headers={"x-task": "label", "x-mock-no-usage": "1"})
     assert outcome.log["tier_router.usage_source"] == "estimated"
     assert outcome.log["gen_ai.usage.input_tokens"] == "100"
 
