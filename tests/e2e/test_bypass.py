@@ -79,7 +79,8 @@ def test_embeddings_are_never_rewritten_and_are_counted(stack, fallback_model):
     for path in ["/v1/embeddings", "/v1/moderations", "/v1/images/generations"]:
         outcome = stack.call(path, body, headers=json_headers(**{"x-task": "analyze"}))
         assert_passed_untouched(outcome, stack, body, "endpoint", fallback_model)
-        assert outcome.log[MODEL] in ABSENT  # not read: no model is claimed
+        assert outcome.log[MODEL] == "text-embedding-3-small"  # what the upstream got
+        assert outcome.log["tier_router.priced_as"] == "unpriced"
         assert outcome.response.headers["x-tier-router-tier"] == "passthrough"
     after = metrics(stack)
     assert counted(before, after, "tier_router_passthrough_total", reason="endpoint") == 3
@@ -94,16 +95,25 @@ def test_a_2mb_body_with_a_task_reaches_the_catch_all_as_sent_and_is_logged_so(s
     outcome = stack.call(CHAT, body, headers=json_headers(**{"x-task": "analysis"}), chunked=chunked)
     assert_passed_untouched(outcome, stack, body, "too_large", fallback_model)
     assert outcome.upstream != "reasoning-large"
-    # The upstream got the client's `gpt-4o`; the log claims no other model and bills nothing.
-    assert outcome.log[MODEL] in ABSENT
+    # The upstream got the client's `gpt-4o`, and so says the log; it has no price here.
+    assert outcome.log[MODEL] == "gpt-4o"
     assert outcome.log[COST] in ABSENT
     assert outcome.log["tier_router.priced_as"] == "unpriced"
+
+
+def test_a_passed_body_naming_a_configured_model_is_priced_as_that_model(stack, fallback_model):
+    body = body_of("frontier-chat", "x" * (2 * 1024 * 1024))
+    outcome = stack.call(CHAT, body, headers=json_headers(**{"x-task": "classify"}))
+    assert_passed_untouched(outcome, stack, body, "too_large", fallback_model)
+    assert outcome.log[MODEL] == outcome.log["tier_router.priced_as"] == "frontier-chat"
+    assert float(outcome.log[COST]) > 0
 
 
 def test_gzip_body_passes_untouched(stack, fallback_model):
     body = b"\x1f\x8b\x08\x00not really gzip"
     outcome = stack.call(CHAT, body, headers=json_headers(**{"content-encoding": "gzip", "x-task": "classify"}))
     assert_passed_untouched(outcome, stack, body, "encoded", fallback_model)
+    assert outcome.log[MODEL] in ABSENT  # compressed: not read
     assert outcome.received.headers["content-encoding"] == "gzip"
 
 
@@ -112,13 +122,14 @@ def test_json_sent_as_text_plain_passes_untouched(stack, fallback_model):
     headers = dict(SPOOF, **{"content-type": "text/plain", "x-task": "classify"})
     outcome = stack.call(CHAT, body, headers=headers)
     assert_passed_untouched(outcome, stack, body, "not_json", fallback_model)
+    assert outcome.log[MODEL] == outcome.log["tier_router.priced_as"] == "general-mini"
 
 
 def test_invalid_json_passes_untouched(stack, fallback_model):
     body = b'{"model": "gpt-4o", "messages": [}'
     outcome = stack.call(CHAT, body, headers=json_headers(**{"x-task": "classify"}))
     assert_passed_untouched(outcome, stack, body, "invalid_json", fallback_model)
-    assert outcome.log[MODEL] in ABSENT
+    assert outcome.log[MODEL] == "gpt-4o"  # named before the body breaks off
 
 
 def test_a_leading_bom_is_routed_normally_and_kept(stack):

@@ -320,3 +320,124 @@ fn header_only_routing_logs_no_model_it_did_not_write() {
     assert_eq!(field(&f, state::PASS_REASON), Some("body_not_read"));
     assert_eq!(field(&f, state::COST_USD), None);
 }
+
+// --- the client's `model` of a body passed through unparsed ------------------------------
+
+use tier_router_core::bypass::ClientModelScanner;
+
+/// The model the scanner reads from `body` fed whole, in every two-piece split, and byte by
+/// byte; all must agree.
+fn scanned(body: &[u8]) -> Option<String> {
+    let mut whole = ClientModelScanner::new();
+    whole.feed(body);
+    let expected = whole.model().map(str::to_string);
+    for cut in 0..=body.len() {
+        let mut split = ClientModelScanner::new();
+        split.feed(&body[..cut]);
+        split.feed(&body[cut..]);
+        assert_eq!(split.model(), expected.as_deref(), "split at {cut}");
+    }
+    let mut bytes = ClientModelScanner::new();
+    for b in body {
+        bytes.feed(std::slice::from_ref(b));
+    }
+    assert_eq!(bytes.model(), expected.as_deref(), "byte by byte");
+    expected
+}
+
+#[test]
+fn the_client_model_is_read_from_a_passing_body() {
+    let cases: [(&[u8], Option<&str>); 14] = [
+        (br#"{"model":"gpt-4o","messages":[]}"#, Some("gpt-4o")),
+        // The SDKs write `messages` first: the model comes after the whole prompt.
+        (
+            br#"{"messages":[{"role":"user","content":"say \"model\": \"x\" {[\\"}],"model" : "gpt-4o"}"#,
+            Some("gpt-4o"),
+        ),
+        (b"\xEF\xBB\xBF {\n \"model\" :\t\"m-1\" }", Some("m-1")),
+        (br#"{"metadata":{"model":"inner"},"model":"outer"}"#, Some("outer")),
+        (br#"{"metadata":{"model":"inner"}}"#, None),
+        (br#"{"model":"first","x":1,"model":"last"}"#, Some("last")),
+        (br#"{"model":"first","model":null}"#, None),
+        (br#"{"model":42}"#, None),
+        (br#"{"model":"gpt\u002d4o"}"#, None), // escaped: not guessed
+        (br#"{"models":"a","mode":"b","model_x":"c"}"#, None),
+        (br#"{"n":-1.5e3,"t":true,"model":"m"}"#, Some("m")),
+        (br#"[{"model":"m"}]"#, None),
+        (b"model=m", None),
+        (br#"{"model":"gpt-4o","messages":[}"#, Some("gpt-4o")), // read up to where it breaks
+    ];
+    for (body, want) in cases {
+        assert_eq!(
+            scanned(body).as_deref(),
+            want,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let long = format!(r#"{{"model":"{}"}}"#, "m".repeat(257));
+    assert_eq!(scanned(long.as_bytes()), None);
+}
+
+#[test]
+fn the_scanner_agrees_with_serde_on_generated_bodies() {
+    // A small deterministic generator: objects with nested values, strings with escapes,
+    // and `model` at varying places.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let pieces = [
+        json!("plain"),
+        json!("quote \" and \\ and {["),
+        json!(12.5),
+        json!(null),
+        json!([1, {"model": "nested"}, "x]"]),
+        json!({"model": {"model": "deep"}}),
+    ];
+    for _ in 0..300 {
+        let mut object = serde_json::Map::new();
+        let fields = next(5);
+        let at = next(fields + 1);
+        for i in 0..=fields {
+            if i == at {
+                object.insert("model".into(), json!(format!("model-{}", next(1000))));
+            } else {
+                object.insert(
+                    format!("k{i}"),
+                    pieces[next(pieces.len() as u64) as usize].clone(),
+                );
+            }
+        }
+        let body = Value::Object(object);
+        let bytes = if next(2) == 0 {
+            serde_json::to_vec(&body).unwrap()
+        } else {
+            serde_json::to_vec_pretty(&body).unwrap()
+        };
+        let want = body["model"].as_str().map(str::to_string);
+        let mut scanner = ClientModelScanner::new();
+        let cut = next(bytes.len() as u64 + 1) as usize;
+        scanner.feed(&bytes[..cut]);
+        scanner.feed(&bytes[cut..]);
+        assert_eq!(scanner.model().map(str::to_string), want, "{body}");
+        assert!(scanner.done());
+    }
+}
+
+#[test]
+fn invalid_json_logs_the_model_it_names() {
+    let config = compile(&minimal()).unwrap();
+    let store = MemoryStore::new();
+    let routed = forwarded(config.route_body(
+        &head("/v1/chat/completions"),
+        br#"{"model":"big","messages":[}"#,
+        &env(&store),
+    ));
+    let f = fields(&config, &routed);
+    assert_eq!(field(&f, state::MODEL), Some("big"));
+    assert_eq!(field(&f, state::PRICED_AS), Some("big"));
+}

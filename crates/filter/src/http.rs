@@ -12,6 +12,7 @@ use crate::host::{self, BufferType, MapType};
 use crate::root::Shared;
 use crate::store::HostStore;
 use tier_router_core::account::{record_json, Reply, Timing};
+use tier_router_core::bypass::ClientModelScanner;
 use tier_router_core::config::{FilterStateLayout, PolicyKind};
 use tier_router_core::names::{attribute, state, PASSTHROUGH_TIER};
 use tier_router_core::trust::Caller;
@@ -31,6 +32,8 @@ pub struct RouterHttp {
     body_size: usize,
     /// Set once the request is routed; later request callbacks pass everything through.
     decision: Option<Decision>,
+    /// Reads the client's `model` from a body passed through unparsed, as it goes by.
+    client_model: Option<ClientModelScanner>,
     timing: Timing,
     reply: Reply,
     usage: UsageScanner,
@@ -72,6 +75,7 @@ impl RouterHttp {
             has_content_length: false,
             body_size: 0,
             decision: None,
+            client_model: None,
             timing: Timing::default(),
             reply: Reply::default(),
             usage: UsageScanner::new(),
@@ -195,6 +199,13 @@ impl RouterHttp {
             log::debug!("clear_route_cache unavailable: host status {}", e.0);
         }
         shared.metrics.decided(&decision);
+        if decision
+            .untouched
+            .as_ref()
+            .is_some_and(|u| u.reason.body_readable())
+        {
+            self.client_model = Some(ClientModelScanner::new());
+        }
         log::debug!(
             "path={} tier={} model={} source={} body={:?}",
             self.path,
@@ -283,8 +294,31 @@ impl RouterHttp {
         }
     }
 
+    /// Feeds the chunk that is about to pass to the client-model scanner, until it knows.
+    fn scan_client_model(&mut self, body_size: usize) {
+        let Some(scanner) = self.client_model.as_mut().filter(|s| !s.done()) else {
+            return;
+        };
+        match host::buffer(BufferType::RequestBody, 0, body_size) {
+            Ok(chunk) => scanner.feed(&chunk),
+            Err(e) => log::debug!("cannot read a request chunk: host status {}", e.0),
+        }
+    }
+
+    /// Writes the client's `model` read so far into the decision (for the response headers
+    /// and the log).
+    fn settle_client_model(&mut self) {
+        let (Some(shared), Some(scanner), Some(decision)) =
+            (&self.shared, &self.client_model, self.decision.as_mut())
+        else {
+            return;
+        };
+        shared.config.note_client_model(decision, scanner.model());
+    }
+
     /// Accounts once, when the response ends (or the stream is torn down first).
     fn account(&mut self) {
+        self.settle_client_model();
         let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
             return;
         };
@@ -393,11 +427,14 @@ impl HttpContext for RouterHttp {
             return Action::Continue;
         };
         if self.decision.is_some() {
+            self.scan_client_model(body_size);
             return Action::Continue;
         }
         self.body_size = body_size;
         if body_size > shared.config.max_body_bytes {
-            return self.unrewritten(&shared, PassReason::TooLarge);
+            let action = self.unrewritten(&shared, PassReason::TooLarge);
+            self.scan_client_model(body_size);
+            return action;
         }
         if !end_of_stream {
             return Action::Pause;
@@ -415,6 +452,7 @@ impl HttpContext for RouterHttp {
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        self.settle_client_model();
         let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
             return Action::Continue;
         };

@@ -156,13 +156,9 @@ impl Metrics {
         let counters = &self.counters;
         if let Some(untouched) = &decision.untouched {
             counters.add(self.by_reason(&self.passthrough, untouched.reason), 1);
+            // A pass-through's model may be known only once its body went by: its
+            // per-model series are counted when it is accounted.
             if decision.is_passthrough() {
-                if let Some(pair) = untouched
-                    .priced
-                    .and_then(|m| self.passthrough_pairs.get(&m))
-                {
-                    counters.add(pair.requests, 1);
-                }
                 return;
             }
         }
@@ -215,6 +211,9 @@ impl Metrics {
             return;
         };
         let counters = &self.counters;
+        if decision.is_passthrough() {
+            counters.add(pair.requests, 1);
+        }
         counters.add(pair.input_tokens, account.usage.input_tokens);
         counters.add(pair.output_tokens, account.usage.output_tokens);
         counters.add(pair.cost, account.cost_micro_usd.unwrap_or(0));

@@ -6,6 +6,10 @@
 //! error. A body the router did not rewrite never goes to a router-chosen cluster logged as
 //! the router's model (`read_body: false` routes by cluster only, and logs no model).
 
+mod client_model;
+
+pub use client_model::ClientModelScanner;
+
 use crate::config::{Config, ModelId, Outcome};
 use crate::decide::{BodyStatus, Decision, Env, RequestHead, Routed, Side};
 use crate::names::{state, PASSTHROUGH_TIER, UNPRICED};
@@ -46,6 +50,15 @@ impl PassReason {
             PassReason::NotJson => "not_json",
             PassReason::InvalidJson => "invalid_json",
         }
+    }
+
+    /// Whether the body goes by as plain bytes in which the client's `model` can be read
+    /// (not compressed, not already parsed, not absent).
+    pub fn body_readable(self) -> bool {
+        matches!(
+            self,
+            PassReason::Endpoint | PassReason::TooLarge | PassReason::NotJson
+        )
     }
 
     /// Whether `unrewritable` may reject it; the others always pass.
@@ -201,12 +214,22 @@ impl Config {
         }
         let mut routed = self.route_in(head, Some(json), env);
         if routed.decision.body != BodyStatus::Json {
-            return self.unrewritten(head, PassReason::InvalidJson, None, env);
+            let mut scanner = ClientModelScanner::new();
+            scanner.feed(json);
+            return self.unrewritten(head, PassReason::InvalidJson, scanner.model(), env);
         }
         if bom {
             routed.new_body = routed.new_body.map(|b| [BOM, &b].concat());
         }
         Admit::Forward(routed)
+    }
+
+    /// Records the client's `model`, read from the passed body, for the log and the price.
+    pub fn note_client_model(&self, decision: &mut Decision, model: Option<&str>) {
+        if let Some(untouched) = decision.untouched.as_mut() {
+            untouched.client_model = model.map(str::to_string);
+            untouched.priced = model.and_then(|m| self.model_id(m));
+        }
     }
 
     /// The cluster header's value for a decision; `None`: set none (the route's catch-all).
