@@ -390,6 +390,15 @@ def test_envoyfilter_config_fails_open_until_the_module_is_pulled(
         reached, received = running.receiver(request_id)
         assert reached == istio_sim.DEFAULT_CLUSTERS[istio_sim.LLM_HOST]
         assert received.body == body
+        # Without the filter a client still picks no cluster: the early header mutation
+        # removed its header before the route was chosen.
+        small = "outbound|8000||vllm-small.llm-models.svc.cluster.local"
+        spoofed = dict(headers, **{"x-tier-router-cluster": small})
+        request_id, response = call(port, istio_sim.LLM_HOST, CHAT_PATH, body, spoofed)
+        assert response.status == 200, response.body
+        reached, received = running.receiver(request_id)
+        assert reached == istio_sim.DEFAULT_CLUSTERS[istio_sim.LLM_HOST]
+        assert "x-tier-router-cluster" not in received.headers
 
 
 def test_wasmplugin_config_routes_by_task_without_holding_the_body(
