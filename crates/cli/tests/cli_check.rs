@@ -334,3 +334,28 @@ fn a_canary_without_a_hash_key_is_a_warning() {
     assert!(!out.stdout.contains("canary-without-key"), "{}", out.stdout);
     assert!(out.stdout.contains("0 warnings"), "{}", out.stdout);
 }
+
+/// A `passthrough.cluster` Envoy lacks is reported like a model's.
+#[test]
+fn a_passthrough_cluster_missing_from_envoy_is_an_error() {
+    let dir = TempDir::new("check-envoy-passthrough");
+    let mut value = linty();
+    value["passthrough"] = json!({"cluster": "catch_all"});
+    let config = write_config(&dir, &value);
+    let clusters: Vec<_> = ["c_small", "c_big", "c_mini", "c_spare"]
+        .iter()
+        .map(|c| json!({"name": c}))
+        .collect();
+    let bootstrap = json!({"static_resources": {"clusters": clusters}});
+    let path = dir.write("envoy.json", bootstrap.to_string().as_bytes());
+    let out = run(&["check", "--envoy", s(&path), &config], b"");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "passthrough.cluster: requests the router does not rewrite go to cluster `catch_all`"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("models["), "{}", out.stderr);
+}

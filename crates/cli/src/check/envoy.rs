@@ -39,7 +39,7 @@ pub fn read(path: &Path) -> Result<Bootstrap, String> {
     Ok(Bootstrap { clusters, dynamic })
 }
 
-/// One line per model whose cluster the bootstrap lacks.
+/// One line per model (and the `passthrough.cluster`) whose cluster the bootstrap lacks.
 pub fn missing(config: &Config, bootstrap: &Bootstrap, bootstrap_name: &str) -> Vec<String> {
     let defined = if bootstrap.clusters.is_empty() {
         "none".to_string()
@@ -57,5 +57,17 @@ pub fn missing(config: &Config, bootstrap: &Bootstrap, bootstrap_name: &str) -> 
                 m.name, m.cluster
             )
         })
+        .chain(
+            config
+                .bypass
+                .cluster
+                .iter()
+                .filter(|c| !bootstrap.clusters.contains(c))
+                .map(|c| {
+                    format!(
+                        "passthrough.cluster: requests the router does not rewrite go to cluster `{c}`, which {bootstrap_name} does not define (static_resources.clusters: {defined}); add the cluster to Envoy or remove the field"
+                    )
+                }),
+        )
         .collect()
 }
