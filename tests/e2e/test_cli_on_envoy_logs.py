@@ -180,6 +180,10 @@ def test_report_says_what_shadow_routing_would_have_saved(cli, shadow_stack, tmp
     assert_matches(shadow, expected_by_tier(log, shadow=True))
     # Served by the catch-all route, priced as routed: the label tier would have saved most.
     assert {o.upstream for o in outcomes} == {harness.FILTER_CONFIG["fallback_model"]}
+    # Each line also names the model the upstream received: the client's, as sent.
+    for outcome in outcomes:
+        assert outcome.log["tier_router.sent_model"] == outcome.sent_model
+        assert outcome.log["tier_router.rewritten"] == "false"
     assert shadow["by_tier"]["label"]["saved_percent"] > 90
     text = run(cli, "report", log).stdout.decode()
     assert "what routing would have saved" in text

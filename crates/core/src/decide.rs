@@ -120,6 +120,9 @@ pub struct Decision {
     pub canary: Option<bool>,
     /// Set when the body was not rewritten (`bypass.rs`): why, and the client's model.
     pub untouched: Option<Untouched>,
+    /// The client's `model`, which the upstream received, when the decision was not served
+    /// (shadow, no compatible model); logged as `tier_router.sent_model`.
+    pub sent_model: Option<String>,
 }
 
 impl Decision {
@@ -399,6 +402,7 @@ impl Config {
             side: Side::Routed,
             canary: None,
             untouched: None,
+            sent_model: None,
         }
     }
 

@@ -78,6 +78,9 @@ pub mod state {
     pub const REJECTED: &str = "tier_router.rejected";
     /// The model whose price gave `cost_usd`, or `unpriced`.
     pub const PRICED_AS: &str = "tier_router.priced_as";
+    /// The client's `model`, which the upstream received, on a line whose
+    /// `gen_ai.request.model` is a decision that was not served (shadow).
+    pub const SENT_MODEL: &str = "tier_router.sent_model";
 }
 
 /// The Envoy attributes the adapter reads (`get_property` paths), from Envoy's attribute

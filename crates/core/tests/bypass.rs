@@ -441,3 +441,28 @@ fn invalid_json_logs_the_model_it_names() {
     assert_eq!(field(&f, state::MODEL), Some("big"));
     assert_eq!(field(&f, state::PRICED_AS), Some("big"));
 }
+
+#[test]
+fn a_shadow_line_says_which_model_the_upstream_received() {
+    let config = config_with(|c| c["rollout"] = json!({"mode": "shadow"}));
+    let store = MemoryStore::new();
+    let h = RequestHead {
+        path: "/v1/chat/completions",
+        task: Some("classify"),
+        ..RequestHead::default()
+    };
+    let routed = forwarded(config.route_body(&h, &chat("hello"), &env(&store)));
+    assert_eq!(routed.new_body, None);
+    assert_eq!(config.cluster_for(&routed.decision), None);
+    let f = fields(&config, &routed);
+    // The decision that was not served, and what was sent instead.
+    assert_eq!(field(&f, state::MODEL), Some("small"));
+    assert_eq!(field(&f, state::SHADOW), Some("true"));
+    assert_eq!(field(&f, state::REWRITTEN), Some("false"));
+    assert_eq!(field(&f, state::PASS_REASON), Some("shadow"));
+    assert_eq!(field(&f, state::SENT_MODEL), Some("client-model"));
+    // A served decision needs no such field.
+    let served = compile(&minimal()).unwrap();
+    let routed = forwarded(served.route_body(&h, &chat("hello"), &env(&store)));
+    assert_eq!(field(&fields(&served, &routed), state::SENT_MODEL), None);
+}

@@ -221,6 +221,12 @@ impl Config {
         if bom {
             routed.new_body = routed.new_body.map(|b| [BOM, &b].concat());
         }
+        if !routed.decision.is_served() {
+            // The body goes up as the client sent it: say which model it names.
+            let mut scanner = ClientModelScanner::new();
+            scanner.feed(json);
+            routed.decision.sent_model = scanner.model().map(str::to_string);
+        }
         Admit::Forward(routed)
     }
 
@@ -266,6 +272,9 @@ impl Config {
         let mut fields = vec![(state::REWRITTEN, reason.is_none().to_string())];
         if let Some(reason) = reason {
             fields.push((state::PASS_REASON, reason.to_string()));
+        }
+        if let Some(model) = &decision.sent_model {
+            fields.push((state::SENT_MODEL, model.clone()));
         }
         fields.push((state::PRICED_AS, priced_as.to_string()));
         fields
