@@ -14,6 +14,7 @@ export ENVOY_BIN
 
 log "cargo fmt --check"
 cargo fmt --check
+cargo fmt --check --manifest-path fuzz/Cargo.toml
 log "cargo clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
 log "cargo clippy (wasm32-wasip1)"
