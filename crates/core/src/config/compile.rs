@@ -4,19 +4,18 @@
 use std::collections::HashSet;
 
 use super::json_path;
-use super::ordered_map::OrderedMap;
 use super::raw::{PolicyKind, RawPolicyTuning, RawRollout, RawSessions};
-use super::raw::{RawConfig, RawModel, RawProfile, RawSignal, RawTier};
+use super::raw::{RawConfig, RawModel, RawTier};
 use super::{
     Config, ConfigError, HashKeys, Headers, Model, ModelId, PolicyTuning, Price, Profile, Rollout,
     Sessions, Tier, TierId, TokenFloor,
 };
-use crate::api::{ApiSet, ApiShape};
-use crate::classify::{Classifier, Cue, Signal, Signals};
 use crate::hash::HashKey;
 use crate::names::FALLBACK_TIER;
 
 use super::bounds::{self, check_range};
+use super::classifier::compile_classifier;
+use super::profiles::compile_profiles;
 
 pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
     let raw = parse(json)?;
@@ -95,16 +94,13 @@ pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
 }
 
 fn compile_hash_keys(raw: &RawConfig) -> Result<HashKeys, ConfigError> {
-    let key = |field: &str, hex: &Option<String>| {
-        match hex {
+    const FIX: &str = "is not a hash key; give 32 hex digits (16 random bytes), \
+                       e.g. the output of `openssl rand -hex 16`";
+    let key = |field: &str, hex: &Option<String>| match hex {
         None => Ok(None),
-        Some(hex) => HashKey::from_hex(hex.trim()).map(Some).ok_or_else(|| {
-            ConfigError::new(
-                field,
-                "is not a hash key; give 32 hex digits (16 random bytes), e.g. the output of `openssl rand -hex 16`",
-            )
-        }),
-    }
+        Some(hex) => HashKey::from_hex(hex.trim())
+            .map(Some)
+            .ok_or_else(|| ConfigError::new(field, FIX)),
     };
     let route = key("hash_key", &raw.hash_key)?;
     let pins = key("sessions.hash_key", &raw.sessions.hash_key)?;
@@ -159,7 +155,7 @@ fn check_headers(raw: &RawConfig) -> Result<Headers, ConfigError> {
 }
 
 /// Envoy stores header names in lowercase; a mixed-case name here would never match.
-fn check_header_name(field: &str, name: &str) -> Result<(), ConfigError> {
+pub(super) fn check_header_name(field: &str, name: &str) -> Result<(), ConfigError> {
     let valid = !name.is_empty()
         && !name.starts_with(':')
         && name
@@ -180,124 +176,6 @@ fn check_query_param(name: &str) -> Result<(), ConfigError> {
         return Err(ConfigError::new(
             "task_query_param",
             format!("`{name}` is not a usable query parameter name; use e.g. `task`"),
-        ));
-    }
-    Ok(())
-}
-
-/// Fields a profile cannot drop: the router owns or reads them (the token caps are renamed
-/// with `completion_cap`, not dropped).
-const NOT_DROPPABLE: [&str; 11] = [
-    "model",
-    "stream",
-    "stream_options",
-    "max_tokens",
-    "max_completion_tokens",
-    "max_output_tokens",
-    "messages",
-    "input",
-    "prompt",
-    "system",
-    "instructions",
-];
-const MAX_DROPPED_PER_PROFILE: usize = 64;
-
-/// Compiled profiles by name.
-type Profiles = Vec<(String, Profile)>;
-
-/// Compiled profiles, and every dropped field once (profiles refer to it by index).
-fn compile_profiles(raw: &OrderedMap<RawProfile>) -> Result<(Profiles, Vec<String>), ConfigError> {
-    let mut fields: Vec<String> = Vec::new();
-    let mut profiles = Vec::with_capacity(raw.0.len());
-    for (name, p) in raw.iter() {
-        let at = format!("profiles.{name}");
-        if name.trim().is_empty() {
-            return Err(ConfigError::new(
-                "profiles",
-                "a profile name is empty; name it",
-            ));
-        }
-        let apis = match &p.apis {
-            None => ApiSet::OPENAI,
-            Some(list) => compile_apis(&format!("{at}.apis"), list)?,
-        };
-        if p.drop.len() > MAX_DROPPED_PER_PROFILE {
-            return Err(ConfigError::new(
-                format!("{at}.drop"),
-                format!(
-                    "lists {} fields; at most {MAX_DROPPED_PER_PROFILE}",
-                    p.drop.len()
-                ),
-            ));
-        }
-        let mut drop = Vec::with_capacity(p.drop.len());
-        for (i, field) in p.drop.iter().enumerate() {
-            let at = format!("{at}.drop[{i}]");
-            check_droppable(&at, field)?;
-            let index = match fields.iter().position(|f| f == field) {
-                Some(index) => index,
-                None => {
-                    fields.push(field.clone());
-                    fields.len() - 1
-                }
-            };
-            if drop.contains(&index) {
-                return Err(ConfigError::new(
-                    at,
-                    format!("`{field}` is listed twice; remove one"),
-                ));
-            }
-            drop.push(index);
-        }
-        let profile = Profile {
-            apis,
-            completion_cap: p.completion_cap,
-            drop,
-        };
-        profiles.push((name.to_string(), profile));
-    }
-    Ok((profiles, fields))
-}
-
-fn compile_apis(at: &str, list: &[ApiShape]) -> Result<ApiSet, ConfigError> {
-    let mut apis = ApiSet::default();
-    for (i, api) in list.iter().enumerate() {
-        if apis.contains(*api) {
-            return Err(ConfigError::new(
-                format!("{at}[{i}]"),
-                format!("`{}` is listed twice; remove one", api.name()),
-            ));
-        }
-        apis.insert(*api);
-    }
-    if apis.is_empty() {
-        return Err(ConfigError::new(
-            at,
-            format!(
-                "lists no API; name those the model serves: {}",
-                names_of(ApiShape::ALL.iter().map(|a| a.name()))
-            ),
-        ));
-    }
-    Ok(apis)
-}
-
-fn check_droppable(at: &str, field: &str) -> Result<(), ConfigError> {
-    if field.is_empty() {
-        return Err(ConfigError::new(
-            at,
-            "is empty; name a top-level request field",
-        ));
-    }
-    if NOT_DROPPABLE.contains(&field) {
-        let fix = if field.starts_with("max_") {
-            "to change the cap field use `completion_cap`"
-        } else {
-            "remove it from `drop`"
-        };
-        return Err(ConfigError::new(
-            at,
-            format!("`{field}` is a field the router owns or reads and cannot be dropped; {fix}"),
         ));
     }
     Ok(())
@@ -552,155 +430,11 @@ fn compile_paths(raw: &RawConfig, tiers: &[Tier]) -> Result<Vec<(String, TierId)
     Ok(paths)
 }
 
-fn compile_classifier(raw: &RawConfig, tiers: &[Tier]) -> Result<Classifier, ConfigError> {
-    let c = &raw.classifier;
-    check_range(
-        "classifier.scan_bytes",
-        c.scan_bytes,
-        bounds::MIN_SCAN_BYTES,
-        bounds::MAX_SCAN_BYTES,
-        "bytes of each prompt part scanned for cues",
-    )?;
-    let score = "a sum of cue and signal weights";
-    check_range(
-        "classifier.min_score",
-        c.min_score,
-        0.0,
-        bounds::MAX_SCORE,
-        score,
-    )?;
-    check_range(
-        "classifier.min_margin",
-        c.min_margin,
-        0.0,
-        bounds::MAX_SCORE,
-        score,
-    )?;
-    let cues = compile_cues(&raw.tiers)?;
-    let s = &c.signals;
-    let signals = Signals {
-        small_max_tokens: signal(tiers, "small_max_tokens", &s.small_max_tokens, |r| {
-            r.at_most.unwrap_or(64)
-        })?,
-        enum_schema: signal(tiers, "enum_schema", &s.enum_schema, |_| 0)?,
-        reasoning_effort: signal(tiers, "reasoning_effort", &s.reasoning_effort, |_| 0)?,
-        code_fence: signal(tiers, "code_fence", &s.code_fence, |_| 0)?,
-        long_prompt: signal(tiers, "long_prompt", &s.long_prompt, |r| {
-            r.min_chars.unwrap_or(12_000) as u64
-        })?,
-        multi_turn: signal(tiers, "multi_turn", &s.multi_turn, |r| {
-            r.min_turns.unwrap_or(3) as u64
-        })?,
-    };
-    Classifier::new(
-        cues,
-        signals,
-        tiers.len(),
-        c.scan_bytes,
-        c.min_score,
-        c.min_margin,
-    )
-    .map_err(|e| {
-        ConfigError::new(
-            "tiers[].cues",
-            format!("the cue automaton could not be built: {e}"),
-        )
-    })
-}
-
-fn compile_cues(raw: &[RawTier]) -> Result<Vec<Cue>, ConfigError> {
-    let mut cues: Vec<Cue> = Vec::new();
-    for (i, t) in raw.iter().enumerate() {
-        for (phrase, weight) in t.cues.iter() {
-            let at = format!("tiers[{i}].cues.{phrase}");
-            let normalized = phrase.trim().to_ascii_lowercase();
-            if normalized.is_empty() {
-                return Err(ConfigError::new(
-                    format!("tiers[{i}].cues"),
-                    "a cue phrase is empty; remove it",
-                ));
-            }
-            check_weight(&at, *weight)?;
-            if cues
-                .iter()
-                .any(|c| c.tier == TierId(i) && c.phrase == normalized)
-            {
-                return Err(ConfigError::new(
-                    at,
-                    "this cue is listed twice (cues ignore case); keep one",
-                ));
-            }
-            cues.push(Cue {
-                tier: TierId(i),
-                phrase: normalized,
-                weight: *weight,
-            });
-        }
-    }
-    Ok(cues)
-}
-
-fn signal(
-    tiers: &[Tier],
-    name: &str,
-    raw: &Option<RawSignal>,
-    threshold: impl Fn(&RawSignal) -> u64,
-) -> Result<Option<Signal>, ConfigError> {
-    let Some(r) = raw else { return Ok(None) };
-    let at = format!("classifier.signals.{name}");
-    let tier = find_tier(tiers, &format!("{at}.tier"), &r.tier)?;
-    check_weight(&format!("{at}.weight"), r.weight)?;
-    if let Some(at_most) = r.at_most {
-        check_range(
-            &format!("{at}.at_most"),
-            at_most,
-            0,
-            bounds::MAX_TOKENS,
-            "tokens",
-        )?;
-    }
-    if let Some(min_chars) = r.min_chars {
-        let max = bounds::MAX_BODY_BYTES;
-        check_range(
-            &format!("{at}.min_chars"),
-            min_chars,
-            0,
-            max,
-            "characters of prompt",
-        )?;
-    }
-    if let Some(min_turns) = r.min_turns {
-        check_range(
-            &format!("{at}.min_turns"),
-            min_turns,
-            0,
-            bounds::MAX_TURNS,
-            "turns",
-        )?;
-    }
-    Ok(Some(Signal {
-        tier,
-        weight: r.weight,
-        threshold: threshold(r),
-    }))
-}
-
-fn check_weight(field: &str, weight: f64) -> Result<(), ConfigError> {
-    let max = bounds::MAX_WEIGHT;
-    check_range(
-        field,
-        weight,
-        -max,
-        max,
-        "a weight added to the tier's score",
-    )
-}
-
-fn find_model(models: &[Model], name: &str) -> Option<ModelId> {
+pub(super) fn find_model(models: &[Model], name: &str) -> Option<ModelId> {
     models.iter().position(|m| m.name == name).map(ModelId)
 }
 
-fn find_tier(tiers: &[Tier], at: &str, name: &str) -> Result<TierId, ConfigError> {
+pub(super) fn find_tier(tiers: &[Tier], at: &str, name: &str) -> Result<TierId, ConfigError> {
     tiers
         .iter()
         .position(|t| t.name == name)
@@ -716,7 +450,7 @@ fn find_tier(tiers: &[Tier], at: &str, name: &str) -> Result<TierId, ConfigError
         })
 }
 
-fn names_of<'a>(names: impl Iterator<Item = &'a str>) -> String {
+pub(super) fn names_of<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()

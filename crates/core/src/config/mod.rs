@@ -2,10 +2,12 @@
 //! time; the request path only reads this.
 
 pub mod bounds;
+mod classifier;
 mod compile;
 mod error;
 mod json_path;
 mod ordered_map;
+mod profiles;
 mod raw;
 mod trust;
 mod unrewritable;
