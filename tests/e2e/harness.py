@@ -147,7 +147,10 @@ class AccessLog:
     def entries(self):
         if not self.path.exists():
             return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
+        # Envoy may flush a line in two writes: only lines it has ended are read (a cut line
+        # would not parse, and may end inside a multi-byte character).
+        complete, _, _partial = self.path.read_bytes().rpartition(b"\n")
+        lines = complete.decode("utf-8").split("\n")
         return [with_record_fields(json.loads(line)) for line in lines if line.strip()]
 
 
