@@ -68,6 +68,13 @@ impl ClientModelScanner {
         }
     }
 
+    /// The `model` of a whole body already in memory.
+    pub fn model_of(body: &[u8]) -> Option<String> {
+        let mut scanner = ClientModelScanner::new();
+        scanner.feed(body);
+        scanner.model().map(str::to_string)
+    }
+
     /// The `model` seen so far (the last one, if repeated).
     pub fn model(&self) -> Option<&str> {
         self.model.as_deref()

@@ -214,18 +214,15 @@ impl Config {
         }
         let mut routed = self.route_in(head, Some(json), env);
         if routed.decision.body != BodyStatus::Json {
-            let mut scanner = ClientModelScanner::new();
-            scanner.feed(json);
-            return self.unrewritten(head, PassReason::InvalidJson, scanner.model(), env);
+            let client_model = ClientModelScanner::model_of(json);
+            return self.unrewritten(head, PassReason::InvalidJson, client_model.as_deref(), env);
         }
         if bom {
             routed.new_body = routed.new_body.map(|b| [BOM, &b].concat());
         }
         if !routed.decision.is_served() {
             // The body goes up as the client sent it: say which model it names.
-            let mut scanner = ClientModelScanner::new();
-            scanner.feed(json);
-            routed.decision.sent_model = scanner.model().map(str::to_string);
+            routed.decision.sent_model = ClientModelScanner::model_of(json);
         }
         Admit::Forward(routed)
     }
