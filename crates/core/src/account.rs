@@ -68,6 +68,12 @@ impl Reply {
         self.status.filter(|_| self.from_upstream)
     }
 
+    /// The upstream answered with a 2xx: the call was served.
+    pub fn upstream_succeeded(&self) -> bool {
+        self.upstream_status()
+            .is_some_and(|s| (200..300).contains(&s))
+    }
+
     /// `2xx`, `4xx`, ... of the status the client got, `none` without a response: the
     /// metrics' `status_class` label.
     pub fn status_class(&self) -> &'static str {
@@ -112,9 +118,7 @@ impl Config {
         reply: Reply,
     ) -> Account {
         let reported = response.usage().and_then(|u| u.normalize());
-        let served = reply
-            .upstream_status()
-            .is_some_and(|s| (200..300).contains(&s));
+        let served = reply.upstream_succeeded();
         let (usage, usage_source) = match reported {
             Some(usage) if reply.from_upstream => (usage, UsageSource::Reported),
             _ if served => (

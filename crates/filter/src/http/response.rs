@@ -55,10 +55,7 @@ impl RouterHttp {
             return;
         };
         let learns = decision.policy == Some(PolicyKind::FastestTtft);
-        let answered = self
-            .reply
-            .upstream_status()
-            .is_some_and(|s| (200..300).contains(&s));
+        let answered = self.reply.upstream_succeeded();
         if !learns || !decision.is_served() || !answered {
             return;
         }
