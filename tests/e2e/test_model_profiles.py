@@ -11,6 +11,7 @@ import pytest
 import harness
 from harness import MODEL, TIER
 from prompts import ANALYSIS_PROMPT, CHAT_PATH
+from test_telemetry import delta, metrics
 
 EDITS = "tier_router.edits"
 SHAPE_FALLBACK = "tier_router.shape_fallback"
@@ -61,6 +62,7 @@ def test_anthropic_request_for_an_openai_only_tier_goes_to_a_compatible_model(st
         "max_tokens": 256,
         "messages": [{"role": "user", "content": ANALYSIS_PROMPT}],
     }
+    before = metrics(stack)
     outcome = stack.call("/v1/messages", body)
     assert outcome.response.status == 200
     assert outcome.upstream == "general-mini"
@@ -70,6 +72,13 @@ def test_anthropic_request_for_an_openai_only_tier_goes_to_a_compatible_model(st
     sent = json.loads(outcome.received.body)
     assert sent == dict(body, model="general-mini", max_tokens=4096)
     assert outcome.response.json()["model"] == "general-mini"
+    # Counted under the tier and the model that served it, tokens and cost included.
+    after = metrics(stack)
+    labels = {"tier": "analysis", "model": "general-mini"}
+    assert delta(before, after, "tier_router_requests_total", **labels) == 1
+    tokens = int(outcome.log["gen_ai.usage.input_tokens"])
+    assert tokens > 0
+    assert delta(before, after, "tier_router_input_tokens_total", **labels) == tokens
 
 
 @pytest.mark.parametrize("body", [b"{}", b" {\n} ", b'{"stream":false}'])

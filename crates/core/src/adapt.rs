@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use crate::api::ApiShape;
 use crate::body::{self, OwnedField, RequestBody, Rewrite};
-use crate::config::{CapField, Config, ModelId, Profile};
+use crate::config::{CapField, Config, ModelId, Profile, TierId};
 use crate::decide::Decision;
 
 /// How a request was placed when the model decided for it does not serve its API shape.
@@ -78,21 +78,43 @@ impl Config {
         if self.speaks(decision.model, api) {
             return;
         }
-        let (model, how) = if self.speaks(self.fallback_model, api) {
-            (Some(self.fallback_model), ShapeFallback::FallbackModel)
-        } else {
-            let first = (0..self.models.len())
-                .map(ModelId)
-                .find(|m| self.speaks(*m, api));
-            (first, ShapeFallback::FirstCompatible)
-        };
-        match model {
-            Some(model) => {
+        match self.shape_substitute(api) {
+            Some((model, how)) => {
                 decision.model = model;
                 decision.shape_fallback = Some(how);
             }
             None => decision.shape_fallback = Some(ShapeFallback::NoneCompatible),
         }
+    }
+
+    /// The model that takes a request of `api` whose decided model does not serve it.
+    fn shape_substitute(&self, api: Option<ApiShape>) -> Option<(ModelId, ShapeFallback)> {
+        if self.speaks(self.fallback_model, api) {
+            return Some((self.fallback_model, ShapeFallback::FallbackModel));
+        }
+        (0..self.models.len())
+            .map(ModelId)
+            .find(|m| self.speaks(*m, api))
+            .map(|m| (m, ShapeFallback::FirstCompatible))
+    }
+
+    /// Every model a decision for `tier` (`None`: the fallback) can name: the tier's own
+    /// models, and the models [`Config::fit_shape`] moves a request of each API shape to.
+    /// The filter defines its per-(tier, model) metrics from this list.
+    pub fn decidable_models(&self, tier: Option<TierId>) -> Vec<ModelId> {
+        let mut models = match tier {
+            Some(tier) => self.tier(tier).models.clone(),
+            None => vec![self.fallback_model],
+        };
+        let substitutes = ApiShape::ALL
+            .into_iter()
+            .filter_map(|api| self.shape_substitute(Some(api)));
+        for (model, _) in substitutes {
+            if !models.contains(&model) {
+                models.push(model);
+            }
+        }
+        models
     }
 
     /// The edits that carry out a served decision: `model`, `stream_options`, the model's

@@ -307,3 +307,39 @@ fn profile_errors_name_the_field_and_the_fix() {
     let (field, _) = error_after(|c| c["profiles"] = json!({"p": {"drop": many}}));
     assert_eq!(field, "profiles.p.drop");
 }
+
+#[test]
+fn every_model_a_tier_decision_names_is_among_its_decidable_models() {
+    // The filter defines its per-(tier, model) metrics from `decidable_models`: a model the
+    // shape fallback picks must be there, or the request's tokens and cost go uncounted.
+    let paths = [
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/v1/responses",
+        "/v1/messages",
+    ];
+    let body = json!({"messages": [{"role": "user", "content": "x"}]});
+    for config in [compile(&mixed()).unwrap(), default_config()] {
+        let tasks = [None, Some("label"), Some("chat"), Some("analysis")];
+        for (path, task) in paths.iter().flat_map(|p| tasks.map(|t| (*p, t))) {
+            let (_, decision) = route(&config, path, task, &body);
+            if decision.is_served() {
+                let models = config.decidable_models(decision.tier);
+                assert!(
+                    models.contains(&decision.model),
+                    "{path} {task:?}: {} not in {models:?}",
+                    config.model(decision.model).name
+                );
+            }
+        }
+    }
+    // `label` (only `small`) also names `claude`, which takes its Anthropic requests.
+    let config = compile(&mixed()).unwrap();
+    let label = config.tiers.iter().position(|t| t.name == "label").unwrap();
+    let names: Vec<&str> = config
+        .decidable_models(Some(tier_router_core::config::TierId(label)))
+        .into_iter()
+        .map(|m| config.model(m).name.as_str())
+        .collect();
+    assert_eq!(names, ["small", "mini", "claude"]);
+}

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::host::{self, MetricType};
 use tier_router_core::account::{Account, STATUS_CLASSES};
-use tier_router_core::config::{Config, ModelId};
+use tier_router_core::config::{Config, ModelId, TierId};
 use tier_router_core::decide::{Decision, Source};
 use tier_router_core::names::{metric, FALLBACK_TIER, PASSTHROUGH_TIER};
 use tier_router_core::trust::UntrustedReason;
@@ -117,13 +117,18 @@ impl Metrics {
             let pair = PairMetrics::define(&mut counters, PASSTHROUGH_TIER, &model.name);
             metrics.passthrough_pairs.insert(ModelId(i), pair);
         }
+        // A tier's decisions may name a model outside its list when that model does not
+        // serve the request's API shape: those pairs are defined too.
         let mut tiers: Vec<(Option<usize>, &str, Vec<ModelId>)> = config
             .tiers
             .iter()
             .enumerate()
-            .map(|(i, t)| (Some(i), t.name.as_str(), t.models.clone()))
+            .map(|(i, t)| {
+                let models = config.decidable_models(Some(TierId(i)));
+                (Some(i), t.name.as_str(), models)
+            })
             .collect();
-        tiers.push((None, FALLBACK_TIER, vec![config.fallback_model]));
+        tiers.push((None, FALLBACK_TIER, config.decidable_models(None)));
         for (tier, tier_name, models) in &tiers {
             for model in models {
                 let pair =
