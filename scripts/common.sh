@@ -50,6 +50,32 @@ ensure_wasm_opt() {
     fi
 }
 
+# ensure_debian_packages COMMAND=PACKAGE...: installs each Debian PACKAGE whose COMMAND is not on
+# PATH (root, or sudo without a password), e.g. `ensure_debian_packages promtool=prometheus`.
+# Returns 1 with the missing list when it cannot; the caller decides whether that is fatal.
+ensure_debian_packages() {
+    local missing=() pair
+    for pair in "$@"; do
+        command -v "${pair%%=*}" >/dev/null 2>&1 || missing+=("${pair#*=}")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    local sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            log "missing Debian packages, and this user cannot install them: ${missing[*]} (apt-get install -y ${missing[*]})"
+            return 1
+        fi
+    fi
+    log "installing with apt-get: ${missing[*]}"
+    if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+        "${sudo[@]}" apt-get update -q >&2 &&
+            DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+            { log "apt-get install failed: ${missing[*]}"; return 1; }
+    fi
+}
+
 # The wasm features rustc enables for wasm32-wasip1 (`rustc --print cfg --target wasm32-wasip1`);
 # the stripped module carries no target_features section, so wasm-opt must be told.
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-multivalue --enable-mutable-globals
