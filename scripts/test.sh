@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every check CI runs, in order, stopping at the first failure.
 # Rust: fmt, clippy (native and wasm32), unit tests, release builds. Envoy: the committed
-# config is fresh and valid. End to end: pytest against a real Envoy running the filter.
+# config is fresh and valid. Prometheus: promtool checks and unit-tests deploy/prometheus.
+# End to end: pytest against a real Envoy running the filter.
 # Fuzzing: a 30-second smoke run of each cargo-fuzz target (nightly).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -9,6 +10,8 @@ cd "$REPO_ROOT"
 
 ensure_wasm_target
 ensure_venv openai pytest pyyaml prometheus_client
+# promtool for the rules' checks; prometheus for tests/e2e/test_prometheus.py.
+ensure_debian_packages promtool=prometheus prometheus=prometheus
 ENVOY_BIN="$(envoy_bin)"
 export ENVOY_BIN
 
@@ -31,6 +34,10 @@ log "envoy/envoy.yaml is up to date"
 python3 envoy/render.py --check
 log "envoy --mode validate ($("$ENVOY_BIN" --version | grep -o 'version: [^ ]*'))"
 "$ENVOY_BIN" --mode validate -c envoy/envoy.yaml -l warning
+
+log "promtool: the Prometheus rules (deploy/prometheus) are valid and their unit tests pass"
+promtool check rules deploy/prometheus/*.yaml
+promtool test rules deploy/prometheus/tests/*.test.yaml
 
 log "end-to-end tests"
 "$VENV/bin/python" -m pytest tests/e2e -q
