@@ -1,0 +1,1 @@
+"""Hand-written prompt material for data/train/supplement.jsonl (see ../README.md)."""
