@@ -1,5 +1,5 @@
 //! `tier-router`: the command-line tool over the same core the Envoy filter runs (check,
-//! classify, report): command-line parsing and dispatch.
+//! classify, report, label): command-line parsing and dispatch.
 //!
 //! Exit codes: 0 success (warnings included, unless `check --strict`); 1 the config or an
 //! input is invalid or unreadable, or `check --strict` found warnings; 2 usage error (clap).
@@ -7,6 +7,7 @@
 mod check;
 mod classify;
 mod fmt;
+mod label;
 mod report;
 mod table;
 
@@ -54,6 +55,13 @@ enum Command {
     /// baseline cost and savings, TTFT and latency p50/p95, fallbacks, failovers,
     /// escalations; and, for shadow-mode lines, what routing would have saved.
     Report(report::Args),
+    /// Label sampled prompts by hand, one key per tier, for `train`.
+    ///
+    /// Shows each prompt of a JSONL sample (request bodies or {"prompt": ...} lines) as the
+    /// classifier reads it, with the classifier's suggestion; writes one
+    /// {"tier","prompt","source","id"} line per label to --out, synced after every key.
+    /// Resumable; interactive only.
+    Label(label::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +70,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Classify(args) => classify::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Label(args) => label::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
