@@ -76,4 +76,6 @@ log "sending the demo batch through Envoy"
 log "access log: out/demo-access.log"
 
 log "tier-router report out/demo-access.log (the CLI over the same log)"
-target/release/tier-router report "$ACCESS_LOG"
+target/release/tier-router report --html "$OUT/demo-report.html" "$ACCESS_LOG"
+log "the same report as an HTML page (charts, no network):"
+echo "$OUT/demo-report.html"

@@ -12,6 +12,8 @@ ensure_wasm_target
 ensure_venv openai pytest pyyaml prometheus_client
 # promtool for the rules' checks; prometheus for tests/e2e/test_prometheus.py.
 ensure_debian_packages promtool=prometheus prometheus=prometheus
+# Headless Chromium for tests/e2e/test_report_html.py (the HTML report in a real browser).
+ensure_debian_packages chromium=chromium
 ENVOY_BIN="$(envoy_bin)"
 export ENVOY_BIN
 

@@ -44,7 +44,7 @@ impl Serialize for ReportView<'_> {
         map.serialize_entry("quantile_relative_error", &RELATIVE_ERROR)?;
         map.serialize_entry("served", &BreakdownView(&s.served))?;
         map.serialize_entry("shadow", &BreakdownView(&s.shadow))?;
-        if let Some(period) = s.period {
+        if let Some(period) = s.printed_period() {
             map.serialize_entry("series", &SeriesView { summary: s, period })?;
         }
         map.end()

@@ -4,6 +4,7 @@
 
 mod entry;
 mod groups;
+mod html;
 mod input;
 mod json;
 mod progress;
@@ -33,8 +34,8 @@ const TICK_LINES: u64 = 4_096;
                         (docs/cli.md lists them); lines that are not JSON objects are counted \
                         and listed, not fatal.\n\
                         Exit codes: 0 success (unparseable lines included); 1 a LOG is missing \
-                        or could not be read to the end (the report is still printed); 2 \
-                        usage error."
+                        or could not be read to the end (the report is still printed), or the \
+                        --html FILE cannot be written; 2 usage error."
 )]
 pub struct Args {
     /// Access-log files of JSON lines; `-` reads stdin. Gzip-compressed input is detected
@@ -47,6 +48,10 @@ pub struct Args {
     /// Add a time series by hour or day (UTC, from `start_time`).
     #[arg(long, value_enum, value_name = "PERIOD")]
     by: Option<Period>,
+    /// Also write the report as one self-contained HTML page (inline SVG charts, no
+    /// scripts, nothing fetched) to FILE; its cost-over-time chart is by `--by`, else hour.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Do not draw the progress bar (it is drawn only when stderr is a terminal anyway).
     #[arg(long)]
     no_progress: bool,
@@ -60,7 +65,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     let started = Instant::now();
     let counter = Counter::default();
     let mut progress = Progress::new(!args.no_progress, total, counter.clone());
-    let mut summary = Summary::new(args.by);
+    let period = args.by.or(args.html.as_ref().map(|_| Period::Hour));
+    let mut summary = Summary::new(period, args.by.is_some());
     let mut buf = Vec::with_capacity(64 * 1024);
     for path in &args.logs {
         let mut input = Input::open(path, &counter)?;
@@ -69,6 +75,10 @@ pub fn run(args: &Args) -> Result<(), String> {
     progress.finish();
     let inputs: Vec<String> = args.logs.iter().map(|p| p.display().to_string()).collect();
     write_report(args, &summary, &inputs).map_err(|e| format!("cannot write stdout: {e}"))?;
+    if let Some(path) = &args.html {
+        html::write_file(&summary, &inputs, path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     if args.stats {
         eprintln!("{}", throughput(&summary, counter.get(), started));
     }

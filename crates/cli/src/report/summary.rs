@@ -19,7 +19,10 @@ pub struct BadLine {
 
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// The step of the time series collected (for `--by`, or the HTML page's chart).
     pub period: Option<Period>,
+    /// Whether the tables and JSON show that series (`--by` was given).
+    pub print_series: bool,
     /// Lines routed and served (`tier_router.shadow` is not true).
     pub served: Breakdown,
     /// Lines decided and logged only: their cost is what routing would have cost.
@@ -38,11 +41,17 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(period: Option<Period>) -> Summary {
+    pub fn new(period: Option<Period>, print_series: bool) -> Summary {
         Summary {
             period,
+            print_series,
             ..Summary::default()
         }
+    }
+
+    /// The series step the tables and `--json` show, if any.
+    pub fn printed_period(&self) -> Option<Period> {
+        self.period.filter(|_| self.print_series)
     }
 
     pub fn add_line(&mut self, input: &str, number: u64, line: &[u8]) {

@@ -9,7 +9,7 @@ use super::summary::Summary;
 use super::time::Period;
 use crate::{fmt, table::Table};
 
-const SERVED_COLUMNS: &[&str] = &[
+pub(super) const SERVED_COLUMNS: &[&str] = &[
     "requests",
     "errors",
     "in tok",
@@ -27,7 +27,7 @@ const SERVED_COLUMNS: &[&str] = &[
     "escalations",
 ];
 
-const SHADOW_COLUMNS: &[&str] = &[
+pub(super) const SHADOW_COLUMNS: &[&str] = &[
     "requests",
     "in tok",
     "out tok",
@@ -54,7 +54,7 @@ pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     if !summary.shadow.is_empty() {
         shadow(&summary.shadow, out)?;
     }
-    if let Some(period) = summary.period {
+    if let Some(period) = summary.printed_period() {
         series(
             &summary.served,
             period,
@@ -95,7 +95,7 @@ fn shadow(b: &Breakdown, out: &mut dyn Write) -> io::Result<()> {
     named_table("model", &b.by_model, &b.total, shadow_cells, SHADOW_COLUMNS).write(out)
 }
 
-type Cells = fn(&Stats) -> Vec<String>;
+pub(super) type Cells = fn(&Stats) -> Vec<String>;
 
 fn named_table(what: &str, named: &Named, total: &Stats, cells: Cells, columns: &[&str]) -> Table {
     let mut headers = vec![what];
@@ -157,7 +157,7 @@ fn with_names(names: &[&str], cells: Vec<String>) -> Vec<String> {
     row
 }
 
-fn served_cells(s: &Stats) -> Vec<String> {
+pub(super) fn served_cells(s: &Stats) -> Vec<String> {
     let mut cells = money_cells(s);
     cells.insert(1, fmt::count(s.errors));
     cells.extend([
@@ -181,7 +181,7 @@ fn known_count(s: &Stats, count: u64) -> String {
     }
 }
 
-fn shadow_cells(s: &Stats) -> Vec<String> {
+pub(super) fn shadow_cells(s: &Stats) -> Vec<String> {
     money_cells(s)
 }
 
@@ -200,6 +200,19 @@ fn money_cells(s: &Stats) -> Vec<String> {
 }
 
 fn notes(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let notes = note_lines(summary);
+    if !notes.is_empty() {
+        writeln!(out)?;
+    }
+    for note in notes {
+        writeln!(out, "note: {note}")?;
+    }
+    Ok(())
+}
+
+/// What could not be counted (unpriced, uncompared, estimated and unbilled lines, unknown
+/// failovers, unparseable lines, read errors), one sentence each.
+pub(super) fn note_lines(summary: &Summary) -> Vec<String> {
     let mut notes = Vec::new();
     for (kind, b) in [("served", &summary.served), ("shadow", &summary.shadow)] {
         let t = &b.total;
@@ -252,11 +265,5 @@ fn notes(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .map(|e| format!("cannot read {e}")),
     );
-    if !notes.is_empty() {
-        writeln!(out)?;
-    }
-    for note in notes {
-        writeln!(out, "note: {note}")?;
-    }
-    Ok(())
+    notes
 }
