@@ -3,8 +3,12 @@
 OpenAI Chat Completions, Completions, Responses and Anthropic Messages, each as one JSON body
 and (where clients stream) as a list of SSE events. Token counts are rough (chars / 4) but
 shaped like the real `usage` objects, so clients and log readers see realistic fields.
+Anthropic prompt caching is imitated: a prefix marked `cache_control` is written to the cache
+on its first request and read on the next ones (see `anthropic_usage`).
 """
 
+import hashlib
+import threading
 import time
 import uuid
 
@@ -145,8 +149,8 @@ def completion(upstream, body):
 # --- OpenAI Responses -------------------------------------------------------------------------
 
 
-def response(upstream, body):
-    answer = answer_for(upstream, body)
+def response(upstream, body, answer=None):
+    answer = answer or answer_for(upstream, body)
     input_tokens, output_tokens = usage_for(body, answer)
     return {
         "id": new_id("resp_"),
@@ -173,20 +177,90 @@ def response(upstream, body):
     }
 
 
+def response_events(upstream, body):
+    """(event name, payload) pairs of a streamed Responses answer; usage comes only in the
+    last one, `response.completed`."""
+    answer = answer_for(upstream, body)
+    final = response(upstream, body, answer)
+    item = final["output"][0]
+    started = dict(final, status="in_progress", output=[], usage=None)
+    empty_item = dict(item, status="in_progress", content=[])
+    part = {"type": "output_text", "text": "", "annotations": []}
+    where = {"item_id": item["id"], "output_index": 0}
+    events = [
+        ("response.created", {"response": started}),
+        ("response.in_progress", {"response": started}),
+        ("response.output_item.added", {"output_index": 0, "item": empty_item}),
+        ("response.content_part.added", dict(where, content_index=0, part=part)),
+    ]
+    for piece in words(answer):
+        events.append(
+            ("response.output_text.delta", dict(where, content_index=0, delta=piece, logprobs=[]))
+        )
+    events += [
+        ("response.output_text.done", dict(where, content_index=0, text=answer, logprobs=[])),
+        ("response.content_part.done", dict(where, content_index=0, part=dict(part, text=answer))),
+        ("response.output_item.done", {"output_index": 0, "item": item}),
+        ("response.completed", {"response": final}),
+    ]
+    return [
+        (name, dict(payload, type=name, sequence_number=n)) for n, (name, payload) in enumerate(events)
+    ]
+
+
 # --- Anthropic Messages -----------------------------------------------------------------------
 
+# Prompt prefixes each mock model has cached: (model, sha256 of the prefix).
+_PROMPT_CACHE = set()
+_PROMPT_CACHE_LOCK = threading.Lock()
+# Anthropic caches a prefix only from this many tokens on (1,024 for most models).
+MIN_CACHEABLE_TOKENS = 1024
 
-def anthropic_usage(input_tokens, output_tokens):
+
+def cacheable_prefix(body):
+    """The prompt text up to and including the last block marked `cache_control` (system
+    blocks, then messages, in order), or None when nothing is marked."""
+    blocks = []
+    system = body.get("system")
+    blocks += system if isinstance(system, list) else [{"text": system}] if system else []
+    for turn in body.get("messages") or []:
+        content = turn.get("content") if isinstance(turn, dict) else None
+        blocks += content if isinstance(content, list) else [{"text": content}]
+    marked = [i for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("cache_control")]
+    if not marked:
+        return None
+    parts = []
+    collect_strings(blocks[: marked[-1] + 1], parts)
+    return "\n".join(parts)
+
+
+def anthropic_usage(upstream, body, output_tokens):
+    """Usage as Anthropic reports it: a marked prefix of at least MIN_CACHEABLE_TOKENS is
+    written to the cache on first sight and read from it afterwards, and `input_tokens`
+    counts only the tokens after it (Anthropic's input_tokens excludes both cache counts)."""
+    total = estimate_tokens(prompt_text(body))
+    written = read = 0
+    prefix = cacheable_prefix(body)
+    prefix_tokens = estimate_tokens(prefix) if prefix else 0
+    if prefix_tokens >= MIN_CACHEABLE_TOKENS:
+        key = (upstream, hashlib.sha256(prefix.encode()).hexdigest())
+        with _PROMPT_CACHE_LOCK:
+            hit = key in _PROMPT_CACHE
+            _PROMPT_CACHE.add(key)
+        written, read = (0, prefix_tokens) if hit else (prefix_tokens, 0)
     return {
-        "input_tokens": input_tokens,
+        "input_tokens": total - written - read,
+        "cache_creation_input_tokens": written,
+        "cache_read_input_tokens": read,
+        # The breakdown by cache lifetime and the service tier, as the API sends them.
+        "cache_creation": {"ephemeral_5m_input_tokens": written, "ephemeral_1h_input_tokens": 0},
         "output_tokens": output_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": cached_tokens(input_tokens),
+        "service_tier": "standard",
     }
 
 
-def message(upstream, body):
-    answer = answer_for(upstream, body)
+def message(upstream, body, answer=None, usage=None):
+    answer = answer or answer_for(upstream, body)
     return {
         "id": new_id("msg_"),
         "type": "message",
@@ -195,16 +269,17 @@ def message(upstream, body):
         "content": [{"type": "text", "text": answer}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": anthropic_usage(*usage_for(body, answer)),
+        "usage": usage or anthropic_usage(upstream, body, estimate_tokens(answer)),
     }
 
 
 def message_events(upstream, body):
-    """(event name, payload) pairs of a streamed Anthropic message."""
+    """(event name, payload) pairs of a streamed Anthropic message: input and cache counts
+    in `message_start`, the output count in `message_delta`."""
     answer = answer_for(upstream, body)
-    input_tokens, output_tokens = usage_for(body, answer)
-    start = dict(message(upstream, body), content=[], stop_reason=None)
-    start["usage"] = anthropic_usage(input_tokens, 1)
+    output_tokens = estimate_tokens(answer)
+    usage = anthropic_usage(upstream, body, 1)
+    start = dict(message(upstream, body, answer, usage), content=[], stop_reason=None)
     events = [
         ("message_start", {"type": "message_start", "message": start}),
         (

@@ -27,7 +27,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "envoy" / "tier-router
 ENDPOINTS = (
     ("/chat/completions", mock_shapes.chat_completion, "chat"),
     ("/completions", mock_shapes.completion, None),
-    ("/responses", mock_shapes.response, None),
+    ("/responses", mock_shapes.response, "responses"),
     ("/messages", mock_shapes.message, "anthropic"),
 )
 
@@ -206,10 +206,11 @@ def split(data, parts):
 
 def sse_events(kind, name, request):
     """The text of each SSE event, in the framing each API uses."""
-    if kind == "anthropic":
+    named = {"anthropic": mock_shapes.message_events, "responses": mock_shapes.response_events}
+    if kind in named:
         return [
             f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-            for event, data in mock_shapes.message_events(name, request)
+            for event, data in named[kind](name, request)
         ]
     events = [
         f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"

@@ -2,6 +2,7 @@
 token counts, the cost from the price table, the baseline cost and the timing; Prometheus
 counters rise by exactly those amounts; streams pass through chunk by chunk."""
 
+import math
 import time
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -19,7 +20,8 @@ def micro_usd(model, prompt_tokens, cached_tokens, completion_tokens):
     price = PRICES[model]
     cached_price = price.get("cached_input", price["input"])
     total = (prompt_tokens - cached_tokens) * price["input"] + cached_tokens * cached_price
-    return round(total + completion_tokens * price["output"])
+    # Half up, as the filter rounds (Rust's f64::round); Python's round() goes half to even.
+    return math.floor(total + completion_tokens * price["output"] + 0.5)
 
 
 def usd(micro):
