@@ -249,6 +249,7 @@ pub fn policy_name(policy: PolicyKind) -> &'static str {
         PolicyKind::Cheapest => "cheapest",
         PolicyKind::FastestTtft => "fastest_ttft",
         PolicyKind::Weighted => "weighted",
+        PolicyKind::Cascade => "cascade",
     }
 }
 

@@ -45,6 +45,8 @@ pub enum OwnedEdit {
     Dropped(String),
     /// A completion-token cap raised or added by the tier's token floor.
     Floor,
+    /// `"logprobs": true` added for a cascade gate's `min_mean_logprob`.
+    Logprobs,
 }
 
 impl OwnedEdit {
@@ -56,6 +58,7 @@ impl OwnedEdit {
             OwnedEdit::Renamed { from, to } => format!("{}->{}", from.name(), to.name()),
             OwnedEdit::Dropped(field) => format!("drop:{field}"),
             OwnedEdit::Floor => "floor".to_string(),
+            OwnedEdit::Logprobs => "logprobs".to_string(),
         }
     }
 }
@@ -164,6 +167,10 @@ impl Config {
                 decision.floor_applied = Some(floor.min);
                 edits.push(OwnedEdit::Floor);
             }
+        }
+        if self.adds_logprobs(decision, parsed) {
+            out.insert("logprobs", "true");
+            edits.push(OwnedEdit::Logprobs);
         }
         decision.edits = edits;
         (!out.is_empty()).then(|| body::apply(bytes, parsed.insert_at, out))

@@ -9,6 +9,7 @@ pub mod adapt;
 pub mod api;
 pub mod body;
 pub mod bypass;
+pub mod cascade;
 pub mod classify;
 pub mod config;
 pub mod cost;

@@ -67,6 +67,8 @@ impl Config {
             return all();
         }
         match t.policy {
+            // The cascade starts at the first model; the gate escalates along `candidates`.
+            PolicyKind::Cascade => all(),
             PolicyKind::Priority => {
                 let healthy = models
                     .iter()

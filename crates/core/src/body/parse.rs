@@ -49,6 +49,11 @@ pub struct RequestBody {
     /// The client asked for reasoning (`reasoning_effort`, `reasoning.effort`, `thinking`).
     pub reasoning: bool,
     pub stream: bool,
+    /// The span of `response_format` (Chat) or `text` (Responses): what the answer must look
+    /// like, read by the cascade gate (`cascade::AnswerContract`).
+    pub answer_format: Option<Range<usize>>,
+    /// The client set `logprobs` (to any value).
+    pub logprobs: bool,
 }
 
 /// Top-level fields whose bytes the router may replace.
@@ -154,6 +159,7 @@ enum TopKey {
     Thinking,
     Stream,
     StreamOptions,
+    Logprobs,
     Dropped(usize),
     Other,
 }
@@ -177,6 +183,7 @@ impl TopKey {
             "thinking" => TopKey::Thinking,
             "stream" => TopKey::Stream,
             "stream_options" => TopKey::StreamOptions,
+            "logprobs" if !droppable.iter().any(|d| d == name) => TopKey::Logprobs,
             _ => droppable
                 .iter()
                 .position(|d| d == name)
@@ -252,10 +259,17 @@ fn read_field<'de, A: MapAccess<'de>>(
         }
         TopKey::Dropped(i) => {
             owned(top, map, OwnedField::Dropped(i))?;
+            top.body.logprobs |= top.droppable.get(i).is_some_and(|d| d == "logprobs");
+        }
+        TopKey::Logprobs => {
+            map.next_value::<IgnoredAny>()?;
+            body.logprobs = true;
         }
         TopKey::ResponseFormat | TopKey::Text => {
             let raw: &RawValue = map.next_value()?;
             body.enum_schema |= raw.get().contains("\"enum\"");
+            let start = raw.get().as_ptr() as usize - top.base;
+            body.answer_format = Some(start..start + raw.get().len());
         }
         TopKey::ReasoningEffort => {
             let raw: &RawValue = map.next_value()?;

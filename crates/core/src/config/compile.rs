@@ -346,6 +346,8 @@ fn compile_tiers(raw: &[RawTier], models: &[Model]) -> Result<Vec<Tier>, ConfigE
             min: f.min,
             add_when_absent: f.add_when_absent,
         });
+        let cascade =
+            super::cascade::compile_cascade(&at, t.policy, t.cascade.as_ref(), ids.len())?;
         tiers.push(Tier {
             name: t.name.clone(),
             description: t.description.clone(),
@@ -354,6 +356,7 @@ fn compile_tiers(raw: &[RawTier], models: &[Model]) -> Result<Vec<Tier>, ConfigE
             weights,
             expected_output_tokens: t.expected_output_tokens,
             token_floor,
+            cascade,
         });
     }
     Ok(tiers)

@@ -2,6 +2,7 @@
 //! time; the request path only reads this.
 
 pub mod bounds;
+mod cascade;
 mod classifier;
 mod compile;
 mod error;
@@ -149,7 +150,7 @@ pub struct Price {
     pub output: f64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Tier {
     pub name: String,
     pub description: String,
@@ -160,6 +161,8 @@ pub struct Tier {
     pub weights: Vec<(ModelId, f64)>,
     pub expected_output_tokens: u64,
     pub token_floor: Option<TokenFloor>,
+    /// `cascade`: the confidence gate (`None` under other policies).
+    pub cascade: Option<crate::cascade::Gate>,
 }
 
 impl Config {

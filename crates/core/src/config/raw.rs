@@ -281,6 +281,9 @@ pub struct RawTier {
     /// Completion-token floor for reasoning models, which spend tokens before they answer.
     #[serde(default)]
     pub token_floor: Option<RawTokenFloor>,
+    /// `cascade`: the confidence gate.
+    #[serde(default)]
+    pub cascade: Option<super::cascade::RawCascade>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -294,6 +297,8 @@ pub enum PolicyKind {
     FastestTtft,
     /// Percentages from `weights`.
     Weighted,
+    /// The first model answers; a confidence gate escalates to the next (`cascade/`).
+    Cascade,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
