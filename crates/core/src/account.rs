@@ -270,6 +270,11 @@ pub fn record_json(fields: &[(&str, String)]) -> String {
     out
 }
 
+/// JSON objects (already serialised) as one JSON array.
+pub fn record_json_array(objects: &[String]) -> String {
+    format!("[{}]", objects.join(","))
+}
+
 /// `text` as a JSON string literal (RFC 8259 escapes), without serde's serializer in the
 /// module.
 fn push_json_string(out: &mut String, text: &str) {

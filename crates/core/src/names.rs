@@ -81,6 +81,16 @@ pub mod state {
     /// The client's `model`, which the upstream received, on a line whose
     /// `gen_ai.request.model` is a decision that was not served (shadow).
     pub const SENT_MODEL: &str = "tier_router.sent_model";
+    /// A cascade tier's gate on the answer served: `pass`, `fail:<reason>` (served because
+    /// no escalation was left) or `skipped_stream`.
+    pub const CASCADE: &str = "tier_router.cascade";
+    /// `true` when a cascade served a later model's answer (read by `tier-router report`).
+    pub const ESCALATED: &str = "tier_router.escalated";
+    /// Why each escalation happened, in order (`length,upstream_error`).
+    pub const ESCALATION_REASONS: &str = "tier_router.escalation_reasons";
+    /// Every call made for the request, as a JSON array of `{model, status, outcome,
+    /// latency_ms, cost_usd}`.
+    pub const ATTEMPTS: &str = "tier_router.attempts";
 }
 
 /// The Envoy attributes the adapter reads (`get_property` paths), from Envoy's attribute
@@ -125,6 +135,8 @@ pub mod metric {
     // Per reason (`.reason.<r>`): requests not rewritten, and those rejected.
     pub const PASSTHROUGH: &str = "passthrough_total";
     pub const REJECTED: &str = "rejected_total";
+    // Per reason, tier and model (the model escalated from).
+    pub const ESCALATIONS: &str = "escalations_total";
 
     /// `tier_router.<metric>[.source.<s>].tier.<t>[.model.<m>]`. Dots in a model name
     /// (`gpt-4.1-mini`) would split the label, so they become `_`.
@@ -156,6 +168,16 @@ pub mod metric {
     /// `tier_router.<metric>.reason.<r>`.
     pub fn by_reason(metric: &str, reason: &str) -> String {
         format!("{PREFIX}.{metric}.reason.{reason}")
+    }
+
+    /// `tier_router.<metric>.reason.<r>.tier.<t>.model.<m>`.
+    pub fn by_reason_tier_model(metric: &str, reason: &str, tier: &str, model: &str) -> String {
+        labelled(
+            &format!("{metric}.reason.{reason}"),
+            None,
+            tier,
+            Some(model),
+        )
     }
 
     pub fn plain(metric: &str) -> String {

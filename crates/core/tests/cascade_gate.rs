@@ -540,3 +540,77 @@ fn cascade_config_errors_name_the_field_and_the_fix() {
         assert!(common::compile(&config).is_ok());
     }
 }
+
+#[test]
+fn the_log_names_every_attempt_and_adds_their_costs_up() {
+    use tier_router_core::account::{Reply, Timing};
+    use tier_router_core::usage::UsageScanner;
+    let config = cascade_config(Value::Null);
+    let (decision, original, _) = route(&config, CHAT, &chat_request(json!({})));
+    let answer = |content: &str| {
+        let mut usage = UsageScanner::new();
+        usage.feed(&chat_answer(json!(content), "stop"));
+        usage
+    };
+    let timing = |start, end| Timing {
+        start_ns: start,
+        first_byte_ns: None,
+        end_ns: Some(end),
+    };
+    let (first, first_account) = config.escalated_attempt(
+        &decision,
+        &answer(""),
+        timing(0, 2_000_000),
+        Reply::upstream(200),
+        Reason::Empty,
+    );
+    // 10 input and 2 output tokens on the cheap model: 0.1 * 10 + 0.3 * 2 micro-USD, rounded.
+    assert_eq!(first_account.cost_micro_usd, first.cost_micro_usd);
+    let strong = config.model_id("strong").unwrap();
+    let (_, served) = config.body_for_model(&original, &decision, strong).unwrap();
+    let mut account = config.account(
+        &served,
+        &answer("positive"),
+        timing(2_000_000, 9_000_000),
+        Reply::upstream(200),
+    );
+    let strong_cost = account.cost_micro_usd.unwrap();
+    let fields = config.cascade_fields(
+        Mode::Gated,
+        std::slice::from_ref(&first),
+        &served,
+        &mut account,
+        Some(Verdict::Pass),
+    );
+    assert_eq!(
+        account.cost_micro_usd,
+        Some(strong_cost + first.cost_micro_usd.unwrap())
+    );
+    let field = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(field("tier_router.cascade").as_deref(), Some("pass"));
+    assert_eq!(field("tier_router.escalated").as_deref(), Some("true"));
+    assert_eq!(
+        field("tier_router.escalation_reasons").as_deref(),
+        Some("empty")
+    );
+    let attempts: Value = serde_json::from_str(&field("tier_router.attempts").unwrap()).unwrap();
+    assert_eq!(attempts[0]["model"], "cheap");
+    assert_eq!(attempts[0]["outcome"], "escalated:empty");
+    assert_eq!(attempts[0]["latency_ms"], "2.000");
+    assert_eq!(attempts[1]["model"], "strong");
+    assert_eq!(attempts[1]["outcome"], "served");
+    assert_eq!(attempts[1]["status"], "200");
+    // A stream skips the gate and says so.
+    let mut account = config.account(&decision, &answer("x"), timing(0, 1), Reply::upstream(200));
+    let fields = config.cascade_fields(Mode::SkippedStream, &[], &decision, &mut account, None);
+    assert_eq!(
+        fields[0],
+        ("tier_router.cascade", "skipped_stream".to_string())
+    );
+    assert_eq!(fields[1], ("tier_router.escalated", "false".to_string()));
+}

@@ -12,9 +12,10 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tier_router_core::names::state;
 
-/// Keys the filter does not log yet; counted when a later filter (or another proxy) adds them.
+/// `tier_router.failover` is not logged yet: counted when a later filter (or another proxy)
+/// adds it. The filter logs `tier_router.escalated` on the lines of cascade tiers.
 pub const FAILOVER_KEY: &str = "tier_router.failover";
-pub const ESCALATED_KEY: &str = "tier_router.escalated";
+pub const ESCALATED_KEY: &str = state::ESCALATED;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {

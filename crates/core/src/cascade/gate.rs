@@ -73,7 +73,9 @@ impl Gate {
             Some(
                 DFA::builder()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostFirst)
+                    .match_kind(MatchKind::Standard)
+                    // As the cue automaton: no prefilter code in the module.
+                    .prefilter(false)
                     .build(&patterns)?,
             )
         };

@@ -7,12 +7,14 @@ mod answer;
 mod contract;
 mod gate;
 mod logprobs;
+mod record;
 mod step;
 
 pub use answer::Answer;
 pub use contract::AnswerContract;
 pub use gate::{normalise_label, Gate, Verdict, DEFAULT_REFUSAL_PHRASES};
 pub use logprobs::strip_logprobs;
+pub use record::Attempt;
 pub use step::{Mode, Step};
 
 /// Why an answer was escalated; the `reason` label of `tier_router_escalations_total` and the
