@@ -5,15 +5,16 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::super::groups::Breakdown;
-use super::super::stats::Stats;
-use super::super::summary::Summary;
-use super::super::text::{self, Cells};
-use super::super::time::Period;
 use super::charts::{self, Axis, Group, Series, Value};
 use super::escape::escape;
 use super::tables;
 use crate::fmt;
+use crate::report::groups::{Breakdown, MAX_PERIODS};
+use crate::report::sketch::Sketch;
+use crate::report::stats::Stats;
+use crate::report::summary::Summary;
+use crate::report::text::{self, Cells};
+use crate::report::time::Period;
 
 /// Nothing may be fetched: no script, image, font, frame or connection, only the inline
 /// style. A browser that honours it cannot make the page reach the network.
@@ -41,7 +42,10 @@ const COUNT: Axis<'static> = Axis {
 /// Served or shadow lines, and how the page words and tabulates them.
 struct Kind {
     id: &'static str,
+    /// The headline's heading.
+    name: &'static str,
     title: &'static str,
+    saved_legend: &'static str,
     cost_legend: &'static str,
     cells: Cells,
     columns: &'static [&'static str],
@@ -51,7 +55,9 @@ struct Kind {
 
 const SERVED: Kind = Kind {
     id: "served",
+    name: "Served",
     title: "Served requests",
+    saved_legend: "saved",
     cost_legend: "cost",
     cells: text::served_cells,
     columns: text::SERVED_COLUMNS,
@@ -60,6 +66,8 @@ const SERVED: Kind = Kind {
 
 const SHADOW: Kind = Kind {
     id: "shadow",
+    name: "Shadow",
+    saved_legend: "would save",
     title: "Shadow requests (decided and logged, not served): what routing would have cost",
     cost_legend: "routed (would cost)",
     cells: text::shadow_cells,
@@ -106,13 +114,8 @@ fn header(out: &mut String, summary: &Summary, inputs: &[String]) {
 fn headline(out: &mut String, kind: &Kind, t: &Stats) {
     let saved = t.saved_micro();
     let share = fmt::percent(saved as f64, t.compared_baseline_micro as f64);
-    let saved_label = if kind.latency { "saved" } else { "would save" };
     let _ = write!(out, r#"<section class="figures" id="{}-figures">"#, kind.id);
-    let _ = write!(
-        out,
-        "<h2>{}</h2>",
-        if kind.latency { "Served" } else { "Shadow" }
-    );
+    let _ = write!(out, "<h2>{}</h2>", kind.name);
     figure(
         out,
         kind,
@@ -141,7 +144,7 @@ fn headline(out: &mut String, kind: &Kind, t: &Stats) {
         out,
         kind,
         "saved_usd",
-        saved_label,
+        kind.saved_legend,
         &usd_data(saved),
         &format!("{} ({share})", usd_text(saved)),
     );
@@ -314,12 +317,7 @@ fn cost_series(kind: &Kind) -> [Series<'static>; 2] {
 }
 
 /// p50 and p95 per model; a model without samples has no bars.
-fn quantiles(
-    kind: &Kind,
-    b: &Breakdown,
-    what: &str,
-    sketch: fn(&Stats) -> &super::super::sketch::Sketch,
-) -> String {
+fn quantiles(kind: &Kind, b: &Breakdown, what: &str, sketch: fn(&Stats) -> &Sketch) -> String {
     let ms = |v: Option<f64>| {
         v.map(|v| Value {
             number: v,
@@ -348,7 +346,13 @@ fn quantiles(
             class: "c-p95",
         },
     ];
-    charts::bars(&format!("{}-{what}", kind.id), what, &series, &groups, &MS)
+    charts::bars(
+        &format!("{}-{what}", kind.id),
+        &format!("{what} per model"),
+        &series,
+        &groups,
+        &MS,
+    )
 }
 
 fn usd(micro: u64) -> Value {
@@ -374,7 +378,7 @@ fn notes(out: &mut String, summary: &Summary) {
         if b.series_dropped > 0 {
             notes.push(format!(
                 "{kind} lines left out of the series (over {} periods): {}",
-                fmt::count(super::super::groups::MAX_PERIODS as u64),
+                fmt::count(MAX_PERIODS as u64),
                 fmt::count(b.series_dropped)
             ));
         }

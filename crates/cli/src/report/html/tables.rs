@@ -3,11 +3,11 @@
 
 use std::fmt::Write;
 
-use super::super::groups::{Breakdown, Named};
-use super::super::stats::Stats;
-use super::super::text::Cells;
-use super::super::time::Period;
 use super::escape::escape;
+use crate::report::groups::{Breakdown, Named};
+use crate::report::stats::Stats;
+use crate::report::text::Cells;
+use crate::report::time::Period;
 
 /// A table per name (tier or model) with a total row.
 pub fn named(what: &str, named: &Named, total: &Stats, cells: Cells, columns: &[&str]) -> String {
