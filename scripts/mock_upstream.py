@@ -55,6 +55,14 @@ class MockUpstream:
         # When set, every request is answered with this status and an error body (a 429
         # from a provider that is shedding load, a 503 from one that is down).
         self.fail_status = None
+        # Sent with `fail_status` (a 429 or 503 saying when to come back).
+        self.retry_after = None
+        # Read the request, then close the connection without a response (a reset before
+        # the response headers).
+        self.reset_before_headers = False
+        # Streams: after this many SSE events, stop sending for `stall_s` seconds.
+        self.stall_after_events = None
+        self.stall_s = 0.0
         self.log = log
         self._received = []
         self._lock = threading.Lock()
@@ -119,11 +127,16 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.upstream.record(ReceivedRequest(self.command, self.path, headers, body))
+        if self.upstream.reset_before_headers:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return None
         if self.upstream.delay_s:
             time.sleep(self.upstream.delay_s)
         if self.upstream.fail_status:
             error = {"error": {"message": "mock failure", "type": "mock_error"}}
-            return self.send_json(error, status=self.upstream.fail_status)
+            extra = {"retry-after": self.upstream.retry_after} if self.upstream.retry_after else {}
+            return self.send_json(error, status=self.upstream.fail_status, headers=extra)
         if self.command == "GET":
             return self.send_json(mock_shapes.model_list(self.upstream.name))
         request = parse_json_object(body)
@@ -164,9 +177,11 @@ class _Handler(BaseHTTPRequestHandler):
             body += self.rfile.read(size)
             self.rfile.readline()
 
-    def send_json(self, payload, status=200):
+    def send_json(self, payload, status=200, headers=None):
         data = json.dumps(payload).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, str(value))
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.send_header("x-mock-upstream", self.upstream.name)
@@ -180,7 +195,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("transfer-encoding", "chunked")
         self.send_header("x-mock-upstream", self.upstream.name)
         self.end_headers()
-        for event in sse_events(kind, self.upstream.name, request):
+        for i, event in enumerate(sse_events(kind, self.upstream.name, request)):
+            if i == self.upstream.stall_after_events:
+                time.sleep(self.upstream.stall_s)
             for piece in split(event.encode(), 3 if self.upstream.split_events else 1):
                 self.write_chunk(piece)
                 if self.upstream.chunk_gap_s:

@@ -3,6 +3,7 @@ canary, through a real Envoy running with two worker threads."""
 
 import copy
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -33,7 +34,14 @@ POOL_CONFIG = {
     "tiers": [
         {"name": "speedy", "models": ["slow", "quick"], "policy": "fastest_ttft"},
         {"name": "budget", "models": ["pricey", "thrifty"], "policy": "cheapest"},
-        {"name": "ordered", "models": ["primary", "secondary"], "policy": "priority"},
+        # Failover off: this tier shows the policy alone skipping a model that failed
+        # (tests/e2e/test_failover.py shows the request itself moving on).
+        {
+            "name": "ordered",
+            "models": ["primary", "secondary"],
+            "policy": "priority",
+            "failover": {"enabled": False},
+        },
         {
             "name": "split",
             "models": ["primary", "secondary"],
@@ -94,6 +102,8 @@ def test_cheapest_picks_by_expected_cost(pool):
 def test_priority_skips_a_model_that_answered_429(pool):
     assert models_served(pool, "ordered", 2) == ["primary", "primary"]
     pool.mocks["primary"].fail_status = 429
+    # Cooled down for its Retry-After, so the other tests find it healthy again.
+    pool.mocks["primary"].retry_after = "2"
     try:
         failed = pool.call(CHAT, chat("hi"), headers={"x-task": "ordered"})
         assert (failed.upstream, failed.response.status) == ("primary", 429)
@@ -101,6 +111,9 @@ def test_priority_skips_a_model_that_answered_429(pool):
         assert set(models_served(pool, "ordered", 6)) == {"secondary"}
     finally:
         pool.mocks["primary"].fail_status = None
+        pool.mocks["primary"].retry_after = None
+    time.sleep(2.1)
+    assert models_served(pool, "ordered", 2) == ["primary", "primary"]
 
 
 def test_weighted_splits_by_percent(pool):

@@ -3,6 +3,7 @@ or 503 from the model, a refused connection and a timeout log cost 0 (`usage_sou
 and no TTFT; Envoy's response flags and the upstream's own status are logged; responses are
 counted by status class; the upstream never sees the client's accept-encoding."""
 
+import copy
 import gzip
 import json
 import time
@@ -38,9 +39,19 @@ def edit_bootstrap(text):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, envoy_bin, wasm_path):
-    # A short route timeout, so a slow model times out within the test.
+    # A short route timeout, so a slow model times out within the test. The client gets
+    # each failure as it is (no failover) and a model that failed still gets the next
+    # request (no cool-down): tests/e2e/test_failover.py tests both.
+    config = copy.deepcopy(harness.FILTER_CONFIG)
+    config["policies"] = {"unhealthy_seconds": 0}
+    for tier in config["tiers"]:
+        tier["failover"] = {"enabled": False}
     stack = harness.Stack(
-        tmp_path_factory.mktemp("true-cost"), envoy_bin, wasm_path, edit_bootstrap=edit_bootstrap
+        tmp_path_factory.mktemp("true-cost"),
+        envoy_bin,
+        wasm_path,
+        config=config,
+        edit_bootstrap=edit_bootstrap,
     )
     stack.start()
     # The analysis model's server is gone: Envoy's connections to its port are refused.

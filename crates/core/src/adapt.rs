@@ -106,7 +106,17 @@ impl Config {
     /// The filter defines its per-(tier, model) metrics from this list.
     pub fn decidable_models(&self, tier: Option<TierId>) -> Vec<ModelId> {
         let mut models = match tier {
-            Some(tier) => self.tier(tier).models.clone(),
+            Some(tier) => {
+                let t = self.tier(tier);
+                let mut models = t.models.clone();
+                // `on_tier_down: fallback` sends the tier's requests to the fallback model.
+                if t.on_tier_down == crate::config::TierDown::Fallback
+                    && !models.contains(&self.fallback_model)
+                {
+                    models.push(self.fallback_model);
+                }
+                models
+            }
             None => vec![self.fallback_model],
         };
         let substitutes = ApiShape::ALL

@@ -123,6 +123,9 @@ pub struct Decision {
     /// The client's `model`, which the upstream received, when the decision was not served
     /// (shadow, no compatible model); logged as `tier_router.sent_model`.
     pub sent_model: Option<String>,
+    /// Every model of the tier was cooling down when the request came (`on_tier_down`:
+    /// `fallback_model` took it, or the request is refused with a 503: `failover.rs`).
+    pub tier_down: bool,
 }
 
 impl Decision {
@@ -225,9 +228,12 @@ impl Config {
         };
         decision.api = api;
         self.fit_shape(&mut decision);
+        // A pinned (or picked) model that is cooling down is failed over before it is tried;
+        // a pin moves with it.
+        let moved = self.avoid_cooling(&mut decision, env);
         // Pin real LLM calls only: a GET /v1/models must not pin a session to the fallback.
         if let (Some((store, session)), Some(_)) = (&pins, parsed) {
-            if decision.source != Source::Session {
+            if decision.source != Source::Session || moved {
                 store.pin(
                     session,
                     Pin {
@@ -242,6 +248,18 @@ impl Config {
         decision.prompt_bytes = input.prompt_bytes;
         decision.stream = parsed.is_some_and(|p| p.stream);
         decision
+    }
+
+    /// Moves the session's pin to `decision`'s model: a request that failed over keeps its
+    /// later turns on the model that answered.
+    pub fn repin(&self, head: &RequestHead<'_>, decision: &Decision, env: &Env<'_>) {
+        if let Some((store, session)) = self.pin_store(head, env) {
+            let pin = Pin {
+                tier: decision.tier,
+                model: decision.model,
+            };
+            store.pin(session, pin, env.now_ns / 1_000_000_000);
+        }
     }
 
     fn pin_store<'h, 's>(
@@ -403,6 +421,7 @@ impl Config {
             canary: None,
             untouched: None,
             sent_model: None,
+            tier_down: false,
         }
     }
 

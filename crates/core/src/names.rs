@@ -91,6 +91,13 @@ pub mod state {
     /// Every call made for the request, as a JSON array of `{model, status, outcome,
     /// latency_ms, cost_usd}`.
     pub const ATTEMPTS: &str = "tier_router.attempts";
+    /// How many times the request moved to another model (`0`: served by its first).
+    pub const FAILOVER: &str = "tier_router.failover";
+    /// `false` when the answer was cut before its end (the stream was reset or idle too
+    /// long): the status logged is what the client got first, not a finished answer.
+    pub const RESPONSE_COMPLETE: &str = "tier_router.response_complete";
+    /// `true` when every model of the tier was cooling down (`on_tier_down` applied).
+    pub const TIER_DOWN: &str = "tier_router.tier_down";
 }
 
 /// The Envoy attributes the adapter reads (`get_property` paths), from Envoy's attribute
@@ -137,6 +144,8 @@ pub mod metric {
     pub const REJECTED: &str = "rejected_total";
     // Per reason, tier and model (the model escalated from).
     pub const ESCALATIONS: &str = "escalations_total";
+    // Per reason, tier and the model the request left.
+    pub const FAILOVERS: &str = "failovers_total";
 
     /// `tier_router.<metric>[.source.<s>].tier.<t>[.model.<m>]`. Dots in a model name
     /// (`gpt-4.1-mini`) would split the label, so they become `_`.
@@ -159,6 +168,16 @@ pub mod metric {
     pub fn by_status_class(metric: &str, class: &str, tier: &str, model: &str) -> String {
         labelled(
             &format!("{metric}.status_class.{class}"),
+            None,
+            tier,
+            Some(model),
+        )
+    }
+
+    /// `tier_router.<metric>.reason.<r>.tier.<t>.model.<m>`.
+    pub fn by_reason_pair(metric: &str, reason: &str, tier: &str, model: &str) -> String {
+        labelled(
+            &format!("{metric}.reason.{reason}"),
             None,
             tier,
             Some(model),

@@ -166,26 +166,6 @@ impl Config {
         Some(Choice { model, candidates })
     }
 
-    fn is_healthy(&self, model: ModelId, now_ns: u64, store: &dyn SharedStore) -> bool {
-        let key = health_key(&self.model(model).name);
-        let until = store
-            .get(&key)
-            .and_then(|(v, _)| v.try_into().ok())
-            .map(u64::from_le_bytes);
-        until.is_none_or(|until| until <= now_ns)
-    }
-
-    /// Marks `model` as failing (it answered 429 or 5xx): `priority` skips it for
-    /// `unhealthy_seconds`.
-    pub fn mark_unhealthy(&self, model: ModelId, now_ns: u64, store: &dyn SharedStore) {
-        let until =
-            now_ns.saturating_add(self.tuning.unhealthy_seconds.saturating_mul(1_000_000_000));
-        let key = health_key(&self.model(model).name);
-        if let Err(e) = store.set(&key, &until.to_le_bytes(), None) {
-            log::debug!("health of {} not stored: {e:?}", self.model(model).name);
-        }
-    }
-
     /// Folds one TTFT sample into the model's moving average.
     pub fn record_ttft(&self, model: ModelId, ttft_ms: f64, store: &dyn SharedStore) {
         let alpha = self.tuning.ttft_alpha;
@@ -217,10 +197,6 @@ pub fn ttft_stats(store: &dyn SharedStore, model: &str) -> Option<TtftStats> {
 
 fn ttft_key(model: &str) -> String {
     format!("tier_router.ttft.{model}")
-}
-
-fn health_key(model: &str) -> String {
-    format!("tier_router.health.{model}")
 }
 
 fn encode_ttft(s: TtftStats) -> Vec<u8> {

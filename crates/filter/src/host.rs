@@ -19,9 +19,13 @@ pub const CAS_MISMATCH: u32 = 8;
 
 #[derive(Debug, Clone, Copy)]
 #[repr(u32)]
+// Named as in proxy-wasm's ABI, where every map is a header map.
+#[allow(clippy::enum_variant_names)]
 pub enum MapType {
     RequestHeaders = 0,
     ResponseHeaders = 2,
+    /// The headers of an HTTP callout's answer (in `on_http_call_response`).
+    CallResponseHeaders = 6,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +33,8 @@ pub enum MapType {
 pub enum BufferType {
     RequestBody = 0,
     ResponseBody = 1,
+    /// The body of an HTTP callout's answer (in `on_http_call_response`).
+    CallResponseBody = 4,
     PluginConfiguration = 7,
 }
 
@@ -113,6 +119,7 @@ extern "C" {
         grpc_status: i32,
     ) -> u32;
     fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+    fn proxy_continue_stream(stream_type: u32) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
     fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
@@ -382,4 +389,27 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], HostError> {
         0 => Ok(bytes),
         errno => Err(HostError(errno as u32)),
     }
+}
+
+/// Resumes the response held by returning `Pause` (proxy-wasm stream type 1: the HTTP
+/// response).
+pub fn resume_response() -> Result<(), HostError> {
+    // SAFETY: no pointers.
+    check(unsafe { proxy_continue_stream(1) })
+}
+
+/// Starts an HTTP callout to `cluster` (`headers` need `:method`, `:path`, `:authority`);
+/// the answer arrives in `on_http_call_response` with the returned token. This one goes
+/// through the SDK, which must register the token to route the answer to this context; its
+/// `panic!` is only for statuses Envoy's `httpCall` never returns (it returns `Ok`,
+/// `BadArgument` for an unknown cluster or missing headers, `InternalFailure`).
+pub fn dispatch_call(
+    cluster: &str,
+    headers: Vec<(&str, &str)>,
+    body: &[u8],
+    timeout_ms: u64,
+) -> Result<u32, HostError> {
+    let timeout = std::time::Duration::from_millis(timeout_ms);
+    proxy_wasm::hostcalls::dispatch_http_call(cluster, headers, Some(body), vec![], timeout)
+        .map_err(|status| HostError(status as u32))
 }

@@ -11,6 +11,7 @@ use crate::host::{self, MetricType};
 use tier_router_core::account::{Account, STATUS_CLASSES};
 use tier_router_core::config::{Config, ModelId, TierId};
 use tier_router_core::decide::{Decision, Source};
+use tier_router_core::failover::Failure;
 use tier_router_core::names::{metric, FALLBACK_TIER, PASSTHROUGH_TIER};
 use tier_router_core::trust::UntrustedReason;
 use tier_router_core::PassReason;
@@ -52,6 +53,8 @@ struct PairMetrics {
     responses: Vec<Option<Counter>>,
     ttft_ms: Option<u32>,
     latency_ms: Option<u32>,
+    /// Requests that left this model, in [`Failure::REASONS`] order (tier pairs only).
+    failovers: Vec<Option<Counter>>,
 }
 
 /// A counter's slot in [`Counters`].
@@ -131,8 +134,18 @@ impl Metrics {
         tiers.push((None, FALLBACK_TIER, config.decidable_models(None)));
         for (tier, tier_name, models) in &tiers {
             for model in models {
-                let pair =
-                    PairMetrics::define(&mut counters, tier_name, &config.model(*model).name);
+                let name = &config.model(*model).name;
+                let mut pair = PairMetrics::define(&mut counters, tier_name, name);
+                if tier.is_some() {
+                    pair.failovers = Failure::REASONS
+                        .iter()
+                        .map(|r| {
+                            let metric =
+                                metric::by_reason_pair(metric::FAILOVERS, r, tier_name, name);
+                            counters.define(&metric)
+                        })
+                        .collect();
+                }
                 metrics.pairs.insert((*tier, *model), pair);
             }
             for source in SOURCES
@@ -191,6 +204,19 @@ impl Metrics {
                 1,
             );
         }
+    }
+
+    /// Counts a request leaving `decision`'s model for another, because of `failure`.
+    pub fn failed_over(&self, decision: &Decision, failure: Failure) {
+        let Some(pair) = self
+            .pairs
+            .get(&(decision.tier.map(|t| t.0), decision.model))
+        else {
+            return;
+        };
+        let slot = Failure::REASONS.iter().position(|r| *r == failure.reason());
+        let counter = slot.and_then(|i| pair.failovers.get(i)).copied().flatten();
+        self.counters.add(counter, 1);
     }
 
     pub fn rejected(&self, reason: PassReason) {
@@ -278,6 +304,7 @@ impl PairMetrics {
                 .collect(),
             ttft_ms: histogram(metric::TTFT_MS),
             latency_ms: histogram(metric::LATENCY_MS),
+            failovers: Vec::new(),
         }
     }
 }

@@ -34,6 +34,12 @@ pub const MAX_SESSIONS: usize = 10_000_000;
 pub const MAX_TTFT_MIN_SAMPLES: u32 = 1_000_000;
 /// `policies.unhealthy_seconds`: an hour.
 pub const MAX_UNHEALTHY_SECONDS: u64 = 3600;
+/// `tiers[].failover.max_attempts`.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// `tiers[].failover.*_timeout_ms`: an hour.
+pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+/// `policies.eject_after_failures`.
+pub const MAX_EJECT_AFTER_FAILURES: u32 = 1_000;
 
 /// `value` must be within `min..=max`; the error names the field, the range and `hint`.
 pub fn check_range<T: PartialOrd + Display + Copy>(

@@ -15,6 +15,7 @@ use crate::names::FALLBACK_TIER;
 
 use super::bounds::{self, check_range};
 use super::classifier::compile_classifier;
+use super::failover::compile_failover;
 use super::profiles::compile_profiles;
 
 pub fn compile(json: &[u8]) -> Result<Config, ConfigError> {
@@ -348,6 +349,7 @@ fn compile_tiers(raw: &[RawTier], models: &[Model]) -> Result<Vec<Tier>, ConfigE
         });
         let cascade =
             super::cascade::compile_cascade(&at, t.policy, t.cascade.as_ref(), ids.len())?;
+        let failover = compile_failover(&at, &t.failover)?;
         tiers.push(Tier {
             name: t.name.clone(),
             description: t.description.clone(),
@@ -357,6 +359,8 @@ fn compile_tiers(raw: &[RawTier], models: &[Model]) -> Result<Vec<Tier>, ConfigE
             expected_output_tokens: t.expected_output_tokens,
             token_floor,
             cascade,
+            failover,
+            on_tier_down: t.on_tier_down,
         });
     }
     Ok(tiers)
@@ -571,7 +575,23 @@ fn compile_tuning(raw: &RawPolicyTuning) -> Result<PolicyTuning, ConfigError> {
         bounds::MAX_UNHEALTHY_SECONDS,
         "seconds a failing model is skipped",
     )?;
+    check_range(
+        "policies.max_retry_after_seconds",
+        raw.max_retry_after_seconds,
+        0,
+        bounds::MAX_UNHEALTHY_SECONDS,
+        "the longest cool-down a Retry-After may ask for",
+    )?;
+    check_range(
+        "policies.eject_after_failures",
+        raw.eject_after_failures,
+        1,
+        bounds::MAX_EJECT_AFTER_FAILURES,
+        "consecutive failures that cool a model down",
+    )?;
     Ok(PolicyTuning {
+        max_retry_after_seconds: raw.max_retry_after_seconds,
+        eject_after_failures: raw.eject_after_failures,
         ttft_alpha: raw.ttft_alpha,
         ttft_min_samples: raw.ttft_min_samples,
         explore_percent: raw.explore_percent,

@@ -6,6 +6,7 @@ mod cascade;
 mod classifier;
 mod compile;
 mod error;
+mod failover;
 mod json_path;
 mod ordered_map;
 mod profiles;
@@ -14,6 +15,7 @@ mod trust;
 mod unrewritable;
 
 pub use error::ConfigError;
+pub use failover::{Failover, TierDown, DEFAULT_ON_STATUS};
 pub use ordered_map::OrderedMap;
 pub use raw::{CapField, FilterStateLayout, PolicyKind, RolloutMode};
 pub use unrewritable::{Bypass, Outcome, Unrewritable};
@@ -95,6 +97,8 @@ pub struct PolicyTuning {
     pub ttft_min_samples: u32,
     pub explore_percent: f64,
     pub unhealthy_seconds: u64,
+    pub max_retry_after_seconds: u64,
+    pub eject_after_failures: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +167,8 @@ pub struct Tier {
     pub token_floor: Option<TokenFloor>,
     /// `cascade`: the confidence gate (`None` under other policies).
     pub cascade: Option<crate::cascade::Gate>,
+    pub failover: Failover,
+    pub on_tier_down: TierDown,
 }
 
 impl Config {

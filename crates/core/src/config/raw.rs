@@ -155,6 +155,13 @@ pub struct RawPolicyTuning {
     /// How long a model that answered 429 or 5xx is skipped by `priority`.
     #[serde(default = "default_unhealthy_seconds")]
     pub unhealthy_seconds: u64,
+    /// The longest cool-down an upstream's `Retry-After` may ask for.
+    #[serde(default = "default_max_retry_after_seconds")]
+    pub max_retry_after_seconds: u64,
+    /// Consecutive soft failures (cut streams, stream idle timeouts, unparseable 200s) that
+    /// cool a model down; a success clears the count.
+    #[serde(default = "default_eject_after_failures")]
+    pub eject_after_failures: u32,
 }
 
 impl Default for RawPolicyTuning {
@@ -164,6 +171,8 @@ impl Default for RawPolicyTuning {
             ttft_min_samples: default_ttft_min_samples(),
             explore_percent: default_explore_percent(),
             unhealthy_seconds: default_unhealthy_seconds(),
+            max_retry_after_seconds: default_max_retry_after_seconds(),
+            eject_after_failures: default_eject_after_failures(),
         }
     }
 }
@@ -284,6 +293,12 @@ pub struct RawTier {
     /// `cascade`: the confidence gate.
     #[serde(default)]
     pub cascade: Option<super::cascade::RawCascade>,
+    /// Moving to the tier's next model when the chosen one fails.
+    #[serde(default)]
+    pub failover: super::failover::RawFailover,
+    /// Every model of the tier cooling down: `fallback` (the fallback model) or `error` (503).
+    #[serde(default)]
+    pub on_tier_down: super::failover::TierDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -422,6 +437,12 @@ fn default_explore_percent() -> f64 {
 }
 fn default_unhealthy_seconds() -> u64 {
     30
+}
+fn default_max_retry_after_seconds() -> u64 {
+    300
+}
+fn default_eject_after_failures() -> u32 {
+    3
 }
 fn default_policy() -> PolicyKind {
     PolicyKind::Priority

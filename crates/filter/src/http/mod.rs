@@ -4,6 +4,7 @@
 //! chunk for usage as it passes (never holding it), and account when the response ends.
 //! The callbacks are here; `request.rs` and `response.rs` hold what each path does.
 
+mod callout;
 mod request;
 mod response;
 
@@ -17,6 +18,8 @@ use crate::root::Shared;
 use crate::store::HostStore;
 use tier_router_core::account::{Reply, Timing};
 use tier_router_core::bypass::ClientModelScanner;
+use tier_router_core::failover::Failure;
+use tier_router_core::health::retry_after_seconds;
 use tier_router_core::names::attribute;
 use tier_router_core::trust::Caller;
 use tier_router_core::usage::UsageScanner;
@@ -40,6 +43,8 @@ pub struct RouterHttp {
     reply: Reply,
     usage: UsageScanner,
     accounted: bool,
+    /// Set for a request that may fail over: the kept request and its attempts.
+    retry: Option<callout::Retry>,
 }
 
 /// What the host says about the caller, read only for `explicit_tasks.trusted`.
@@ -82,6 +87,7 @@ impl RouterHttp {
             reply: Reply::default(),
             usage: UsageScanner::new(),
             accounted: false,
+            retry: None,
         }
     }
 
@@ -108,7 +114,17 @@ impl RouterHttp {
     }
 }
 
-impl Context for RouterHttp {}
+impl Context for RouterHttp {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        self.call_answered(token_id, num_headers, body_size);
+    }
+}
 
 impl HttpContext for RouterHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
@@ -178,24 +194,45 @@ impl HttpContext for RouterHttp {
             from_upstream: property_text(attribute::CODE_DETAILS).as_deref()
                 == Some(attribute::VIA_UPSTREAM),
         };
-        self.add_decision_headers(&shared.config, decision);
-        // `priority` skips a model that is shedding load or failing (Envoy's 503 for a
-        // refused connection included; a pass-through's upstream is not the decided model).
-        if decision.is_served()
-            && !decision.is_passthrough()
-            && self.reply.status.is_some_and(|s| s == 429 || s >= 500)
-        {
-            shared
-                .config
-                .mark_unhealthy(decision.model, now_ns().unwrap_or(0), &HostStore);
+        let failure = self.reply.status.and_then(|status| {
+            let details = property_text(attribute::CODE_DETAILS).unwrap_or_default();
+            Failure::of_response(status, self.reply.from_upstream, &details)
+        });
+        let decision = decision.clone();
+        // Every policy skips a model that is shedding load or failing (Envoy's 503 for a
+        // refused connection included), for its Retry-After or the default cool-down.
+        if failure.is_some() {
+            let now_s = now_ns().unwrap_or(0) / 1_000_000_000;
+            let retry_after =
+                response_header("retry-after").and_then(|v| retry_after_seconds(&v, now_s));
+            self.note_health(&shared, &decision, failure, retry_after);
         }
+        if let Some(failure) = failure.filter(|f| shared.config.moves_on(&decision, *f)) {
+            if self.retry.is_some() {
+                let action = self.first_attempt_failed(&shared, failure, end_of_stream);
+                if action == Action::Pause {
+                    return action;
+                }
+            }
+        }
+        self.add_decision_headers(&shared.config, &decision);
         if end_of_stream {
-            self.account();
+            self.account(true);
         }
         Action::Continue
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self
+            .retry
+            .as_ref()
+            .is_some_and(|r| r.holding || r.is_calling())
+            && !self.accounted
+        {
+            if let Some(shared) = self.shared.clone() {
+                return self.held_body(&shared, body_size, end_of_stream);
+            }
+        }
         if self.decision.is_none() || self.accounted {
             return Action::Continue;
         }
@@ -212,14 +249,14 @@ impl HttpContext for RouterHttp {
             }
         }
         if end_of_stream {
-            self.account();
+            self.account(true);
         }
         Action::Continue
     }
 
     fn on_log(&mut self) {
         // A response torn down before its end still gets a record, with what was seen.
-        self.account();
+        self.account(false);
     }
 }
 

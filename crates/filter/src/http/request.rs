@@ -7,8 +7,8 @@ use super::{property_text, set_state, warn_on_err, RequestFacts, RouterHttp};
 use crate::host::{self, BufferType, MapType};
 use crate::root::Shared;
 use tier_router_core::bypass::ClientModelScanner;
-use tier_router_core::names::attribute;
-use tier_router_core::{wire, Admit, Config, PassReason, Rejection, Routed};
+use tier_router_core::names::{attribute, state};
+use tier_router_core::{wire, Admit, Config, Decision, PassReason, Rejection, Routed};
 
 impl RouterHttp {
     /// The caller's mTLS SANs and address, for a request that names a task under an
@@ -144,6 +144,10 @@ impl RouterHttp {
     /// Forwards the request, or answers it with the configured rejection.
     fn admit(&mut self, shared: &Shared, admit: Admit, body_size: usize) -> Action {
         match admit {
+            Admit::Forward(routed) if shared.config.refuses(&routed.decision) => {
+                self.refuse_tier_down(shared, &routed.decision);
+                Action::Pause
+            }
             Admit::Forward(routed) => {
                 self.apply(shared, routed, body_size);
                 Action::Continue
@@ -161,6 +165,22 @@ impl RouterHttp {
             .config
             .unrewritten(&self.head(), reason, None, &self.env());
         self.admit(shared, admit, 0)
+    }
+
+    /// `on_tier_down: error`: every model of the tier is cooling down; nothing goes upstream.
+    fn refuse_tier_down(&mut self, shared: &Shared, decision: &Decision) {
+        let config = &shared.config;
+        let mut fields = config.decision_fields(decision);
+        fields.push((state::TIER_DOWN, "true".to_string()));
+        fields.push((state::REJECTED, "true".to_string()));
+        for (key, value) in fields {
+            set_state(key, &value);
+        }
+        let headers = wire::serialize_pairs(&[("content-type", "application/json")]);
+        let body = config.tier_down_body(decision);
+        let sent =
+            host::send_http_response(503, "tier_router_tier_down", &headers, body.as_bytes());
+        warn_on_err("send the tier-down reply", sent);
     }
 
     fn reject(&mut self, shared: &Shared, rejection: &Rejection) {
@@ -191,7 +211,9 @@ impl RouterHttp {
         match host::buffer(BufferType::RequestBody, 0, self.body_size) {
             Ok(body) => {
                 let admit = shared.config.route_body(&self.head(), &body, &self.env());
-                self.admit(shared, admit, self.body_size)
+                let action = self.admit(shared, admit, self.body_size);
+                self.keep_for_retry(shared, body);
+                action
             }
             Err(e) => {
                 log::warn!("cannot read the request body: host status {}", e.0);

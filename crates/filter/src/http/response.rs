@@ -1,12 +1,13 @@
 //! The response path: decision headers, the client's model of a passed body, TTFT learning
 //! and the account written once as filter state and metrics.
 
-use super::{now_ns, set_state, warn_on_err, RouterHttp};
+use super::{now_ns, property_text, set_state, warn_on_err, RouterHttp};
 use crate::host::{self, MapType};
 use crate::store::HostStore;
 use tier_router_core::account::record_json;
 use tier_router_core::config::{FilterStateLayout, PolicyKind};
-use tier_router_core::names::{state, PASSTHROUGH_TIER};
+use tier_router_core::failover::{Attempt, Failure};
+use tier_router_core::names::{attribute, state, PASSTHROUGH_TIER};
 use tier_router_core::{Config, Decision};
 
 impl RouterHttp {
@@ -21,10 +22,10 @@ impl RouterHttp {
         shared.config.note_client_model(decision, scanner.model());
     }
 
-    /// Accounts once, when the response ends (or the stream is torn down first).
-    pub(super) fn account(&mut self) {
+    /// Accounts once, when the response ends (`complete`) or the stream is torn down first.
+    pub(super) fn account(&mut self, complete: bool) {
         self.settle_client_model();
-        let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
+        let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.clone()) else {
             return;
         };
         if self.accounted {
@@ -34,11 +35,53 @@ impl RouterHttp {
         if self.timing.end_ns.is_none() {
             self.timing.end_ns = now_ns();
         }
-        let account = shared
-            .config
-            .account(decision, &self.usage, self.timing, self.reply);
-        let fields = shared.config.log_record(decision, &account);
-        match shared.config.filter_state {
+        let config = &shared.config;
+        let mut account = config.account(&decision, &self.usage, self.timing, self.reply);
+        // A streamed answer the upstream or Envoy cut is a failure of its model, whatever
+        // status the client got first.
+        let cut = (!complete && self.reply.upstream_succeeded()).then(|| {
+            let details = property_text(attribute::CODE_DETAILS).unwrap_or_default();
+            if details.contains("idle_timeout") {
+                Failure::StreamIdle
+            } else {
+                Failure::StreamCut
+            }
+        });
+        if cut.is_some() || (complete && self.reply.upstream_succeeded()) {
+            self.note_health(&shared, &decision, cut, None);
+        }
+        let final_attempt = Attempt {
+            model: decision.model,
+            status: self.reply.status,
+            failure: cut,
+            latency_us: account.timing.latency_us().unwrap_or(0),
+            cost_micro_usd: account.cost_micro_usd,
+        };
+        let mut attempts = self.retry.take().map(|r| r.attempts).unwrap_or_default();
+        let earlier = match attempts.last() {
+            // The answer came from the last attempt recorded (a callout, or a first attempt
+            // that found no model to move on to).
+            Some(_) => attempts.len() - 1,
+            None => {
+                attempts.push(final_attempt);
+                0
+            }
+        };
+        if let Some(last) = attempts.last_mut() {
+            last.failure = last.failure.or(cut);
+        }
+        let spent: u64 = attempts[..earlier]
+            .iter()
+            .filter_map(|a| a.cost_micro_usd)
+            .sum();
+        if spent > 0 {
+            account.cost_micro_usd = Some(account.cost_micro_usd.unwrap_or(0) + spent);
+        }
+        let mut fields = config.log_record(&decision, &account);
+        if decision.is_served() && !decision.is_passthrough() {
+            fields.extend(config.attempt_fields(&decision, &attempts, complete));
+        }
+        match config.filter_state {
             FilterStateLayout::Record => set_state(state::RECORD, &record_json(&fields)),
             FilterStateLayout::Fields => {
                 for (key, value) in &fields {
@@ -46,7 +89,7 @@ impl RouterHttp {
                 }
             }
         }
-        shared.metrics.accounted(decision, &account);
+        shared.metrics.accounted(&decision, &account);
     }
 
     /// Feeds `fastest_ttft`: every VM learns from every response its tier routed.
