@@ -42,6 +42,25 @@ CLUSTER_TEMPLATE = string.Template("""\
             socket_address: { address: ${host}, port_value: ${port} }
 """)
 
+# The request header naming a streamed request's tier (ROUTE_TIER_HEADER in
+# crates/core/src/names.rs); a tier with failover.stream_idle_timeout_ms gets a route that
+# matches it and carries that idle timeout.
+ROUTE_TIER_HEADER = "x-tier-router-route"
+TIER_ROUTE_TEMPLATE = string.Template("""\
+- match:
+    prefix: "/"
+    headers:
+    - name: ${cluster_header}
+      present_match: true
+    - name: ${route_tier_header}
+      string_match: { exact: ${tier} }
+  route:
+    cluster_header: ${cluster_header}
+    timeout: 120s
+    idle_timeout: ${idle}
+  request_headers_to_remove: [accept-encoding, ${route_tier_header}]
+""")
+
 # A placeholder alone on its line takes a multi-line value, indented like the placeholder.
 BLOCK_PLACEHOLDER = re.compile(r"^([ \t]*)\$\{(\w+)\}[ \t]*$", re.MULTILINE)
 
@@ -69,8 +88,10 @@ def render(
         upstream_ports = [upstream_base_port + i for i in range(len(models))]
     if len(upstream_ports) != len(models):
         raise ValueError(f"{len(models)} models but {len(upstream_ports)} upstream ports")
+    cluster_header = config.get("headers", {}).get("cluster", "x-tier-router-cluster")
     blocks = {
         "tier_router_config": config_text.rstrip("\n"),
+        "tier_routes": render_tier_routes(config["tiers"], cluster_header),
         "clusters": "".join(
             render_cluster(model["cluster"], upstream_host, port)
             for model, port in zip(models, upstream_ports)
@@ -82,7 +103,8 @@ def render(
         "admin_port": int(admin_port),
         "wasm_path": json.dumps(str(wasm_path)),
         "access_log_path": json.dumps(str(access_log_path)),
-        "cluster_header": config.get("headers", {}).get("cluster", "x-tier-router-cluster"),
+        "cluster_header": cluster_header,
+        "route_tier_header": ROUTE_TIER_HEADER,
         "fallback_cluster": cluster_of(models, config["fallback_model"]),
     }
     template = TEMPLATE_PATH.read_text(encoding="utf-8")
@@ -97,6 +119,23 @@ def render_cluster(name, host, port):
     except ValueError:
         discovery = "STRICT_DNS"
     return CLUSTER_TEMPLATE.substitute(name=name, discovery=discovery, host=host, port=int(port))
+
+
+def render_tier_routes(tiers, cluster_header):
+    routes = []
+    for tier in tiers:
+        idle_ms = (tier.get("failover") or {}).get("stream_idle_timeout_ms", 0)
+        if idle_ms:
+            routes.append(
+                TIER_ROUTE_TEMPLATE.substitute(
+                    cluster_header=cluster_header,
+                    route_tier_header=ROUTE_TIER_HEADER,
+                    tier=tier["name"],
+                    idle=f"{idle_ms / 1000:g}s",
+                )
+            )
+    # YAML comment when no tier sets one: the placeholder's line must hold something.
+    return "".join(routes).rstrip("\n") or "# (no tier sets failover.stream_idle_timeout_ms)"
 
 
 def cluster_of(models, model_name):

@@ -55,8 +55,10 @@ class MockUpstream:
         # When set, every request is answered with this status and an error body (a 429
         # from a provider that is shedding load, a 503 from one that is down).
         self.fail_status = None
-        # Sent with `fail_status` (a 429 or 503 saying when to come back).
+        # Sent with `fail_status` (a 429 or 503 saying when to come back), and the error body
+        # (default: an OpenAI-shaped error without usage).
         self.retry_after = None
+        self.fail_body = None
         # Read the request, then close the connection without a response (a reset before
         # the response headers).
         self.reset_before_headers = False
@@ -134,7 +136,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.upstream.delay_s:
             time.sleep(self.upstream.delay_s)
         if self.upstream.fail_status:
-            error = {"error": {"message": "mock failure", "type": "mock_error"}}
+            error = self.upstream.fail_body or {
+                "error": {"message": "mock failure", "type": "mock_error"}
+            }
             extra = {"retry-after": self.upstream.retry_after} if self.upstream.retry_after else {}
             return self.send_json(error, status=self.upstream.fail_status, headers=extra)
         if self.command == "GET":

@@ -378,3 +378,30 @@ impl Config {
                 .is_some_and(|t| self.tier(t).on_tier_down == TierDown::Error)
     }
 }
+
+impl Config {
+    /// The request headers that give a served decision's first attempt its tier's timeouts:
+    /// Envoy's per-try timeout (`attempt_timeout_ms`: time to the response headers); for a
+    /// stream, no total timeout (a stream still sending is never cut; the idle timeout bounds
+    /// it), and the tier's own route when it sets `stream_idle_timeout_ms`. Checked in Envoy
+    /// 1.40: the per-try timeout set by a filter ends at the response headers, the total one
+    /// cuts a stream mid-way (docs/failover.md).
+    pub fn attempt_headers(&self, decision: &Decision) -> Vec<(&'static str, String)> {
+        use crate::names::{PER_TRY_TIMEOUT_HEADER, ROUTE_TIER_HEADER, TOTAL_TIMEOUT_HEADER};
+        let Some(tier) = decision.tier.filter(|_| decision.is_served()) else {
+            return Vec::new();
+        };
+        let t = self.tier(tier);
+        let mut headers = Vec::new();
+        if t.failover.attempt_timeout_ms > 0 {
+            headers.push((PER_TRY_TIMEOUT_HEADER, t.failover.attempt_timeout_ms.to_string()));
+        }
+        if decision.stream {
+            headers.push((TOTAL_TIMEOUT_HEADER, "0".to_string()));
+            if t.failover.stream_idle_timeout_ms > 0 {
+                headers.push((ROUTE_TIER_HEADER, t.name.clone()));
+            }
+        }
+        headers
+    }
+}

@@ -27,6 +27,14 @@ pub const DEFAULT_ENDPOINTS: [&str; 4] = [
     "/responses",
     "/messages",
 ];
+/// Request header naming the tier whose rendered route (`envoy/render.py`) carries the tier's
+/// `failover.stream_idle_timeout_ms`; removed by the route, and before routing if a client
+/// sends it.
+pub const ROUTE_TIER_HEADER: &str = "x-tier-router-route";
+/// Envoy's per-try timeout (time to the response headers) and total timeout overrides, which
+/// its router reads from the request (and removes).
+pub const PER_TRY_TIMEOUT_HEADER: &str = "x-envoy-upstream-rq-per-try-timeout-ms";
+pub const TOTAL_TIMEOUT_HEADER: &str = "x-envoy-upstream-rq-timeout-ms";
 /// Request header that makes a `test-trap` build of the filter trap (never in a shipped build).
 pub const TEST_TRAP_HEADER: &str = "x-tier-router-test-trap";
 

@@ -21,7 +21,8 @@ pub struct RawFailover {
     /// Attempts per request, the first included.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
-    /// Milliseconds an attempt may take before its response headers; 0: no limit of its own.
+    /// Milliseconds an attempt may take before its response headers (Envoy's per-try
+    /// timeout; a non-streamed answer's headers come with its end); 0: no limit of its own.
     #[serde(default = "default_attempt_timeout_ms")]
     pub attempt_timeout_ms: u64,
     /// Milliseconds a whole failed-over attempt may take (the callout buffers the whole
@@ -133,7 +134,7 @@ fn default_max_attempts() -> u32 {
     3
 }
 fn default_attempt_timeout_ms() -> u64 {
-    30_000
+    0
 }
 fn default_callout_timeout_ms() -> u64 {
     120_000

@@ -19,14 +19,16 @@ use tier_router_core::account::{Reply, Timing};
 use tier_router_core::failover::{Attempt, Failure, KeptBody, Next};
 use tier_router_core::health::retry_after_seconds;
 use tier_router_core::usage::UsageScanner;
-use tier_router_core::{wire, Decision};
+use tier_router_core::{names, wire, Decision};
 
 /// Request headers not copied onto a callout: Envoy sets them, or the router owns them.
-const NOT_RESENT: [&str; 4] = [
+const NOT_RESENT: [&str; 6] = [
     "content-length",
     "transfer-encoding",
     "accept-encoding",
-    "x-envoy-upstream-rq-timeout-ms",
+    names::PER_TRY_TIMEOUT_HEADER,
+    names::TOTAL_TIMEOUT_HEADER,
+    names::ROUTE_TIER_HEADER,
 ];
 /// Response headers of an answer not copied onto the client's response.
 const HOP_BY_HOP: [&str; 5] = [

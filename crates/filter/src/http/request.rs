@@ -99,6 +99,12 @@ impl RouterHttp {
                 host::set_header(MapType::RequestHeaders, &config.headers.cluster, cluster);
             warn_on_err("set the cluster header", cluster);
         }
+        for (name, value) in config.attempt_headers(&decision) {
+            warn_on_err(
+                "set a timeout header",
+                host::set_header(MapType::RequestHeaders, name, &value),
+            );
+        }
         // The client's cluster header was removed in any case; newer Envoy ABIs no longer
         // re-pick the route when a header changes.
         if let Err(e) = host::call_foreign("clear_route_cache", &[]) {
