@@ -394,7 +394,10 @@ impl Config {
         let t = self.tier(tier);
         let mut headers = Vec::new();
         if t.failover.attempt_timeout_ms > 0 {
-            headers.push((PER_TRY_TIMEOUT_HEADER, t.failover.attempt_timeout_ms.to_string()));
+            headers.push((
+                PER_TRY_TIMEOUT_HEADER,
+                t.failover.attempt_timeout_ms.to_string(),
+            ));
         }
         if decision.stream {
             headers.push((TOTAL_TIMEOUT_HEADER, "0".to_string()));
