@@ -62,6 +62,8 @@ class MockUpstream:
         # Read the request, then close the connection without a response (a reset before
         # the response headers).
         self.reset_before_headers = False
+        # When set, 200 answers carry these bytes as `application/json` (a garbled answer).
+        self.raw_answer = None
         # Streams: after this many SSE events, stop sending for `stall_s` seconds.
         self.stall_after_events = None
         self.stall_s = 0.0
@@ -141,6 +143,8 @@ class _Handler(BaseHTTPRequestHandler):
             }
             extra = {"retry-after": self.upstream.retry_after} if self.upstream.retry_after else {}
             return self.send_json(error, status=self.upstream.fail_status, headers=extra)
+        if self.upstream.raw_answer is not None:
+            return self.send_raw(self.upstream.raw_answer)
         if self.command == "GET":
             return self.send_json(mock_shapes.model_list(self.upstream.name))
         request = parse_json_object(body)
@@ -186,6 +190,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, str(value))
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("x-mock-upstream", self.upstream.name)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_raw(self, data):
+        self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.send_header("x-mock-upstream", self.upstream.name)

@@ -6,6 +6,7 @@ cost, and the failed model cools down on every worker for its Retry-After."""
 
 import http.client
 import json
+import subprocess
 import time
 import uuid
 
@@ -344,3 +345,42 @@ def test_failovers_are_counted_by_tier_model_and_reason(stack):
     stats = metrics(stack)
     labels = {"tier": "trio", "model": "first", "reason": "rate_limited"}
     assert stats[("tier_router_failovers_total", frozenset(labels.items()))] == 1
+
+
+def test_unparseable_200s_in_a_row_eject_the_model(stack):
+    # policies.eject_after_failures is 3 by default: the fourth request finds `lone` cooling
+    # down, and its tier (of one model) goes to the fallback.
+    stack.mocks["lone"].raw_answer = b"<html>502 Bad Gateway</html>"
+    for _ in range(3):
+        request_id = str(uuid.uuid4())
+        response = stack.send("POST", CHAT, chat("hi"), {"x-task": "single", "x-request-id": request_id})
+        assert response.status == 200  # passed through as it came: the client has it already
+        tried = attempts(stack.access_log.entry(request_id))
+        assert [(a["model"], a["reason"]) for a in tried] == [("lone", "bad_answer")]
+    request_id = str(uuid.uuid4())
+    response = stack.send("POST", CHAT, chat("hi"), {"x-task": "single", "x-request-id": request_id})
+    assert response.json()["model"] == "spare"
+    assert stack.access_log.entry(request_id)["tier_router.tier_down"] == "true"
+
+
+def test_tier_router_report_counts_the_failovers(stack):
+    stack.mocks["first"].fail_status = 429
+    for _ in range(2):
+        stack.send("POST", CHAT, chat("hi"), {"x-task": "trio"})
+    stack.mocks["first"].fail_status = None
+    request_id = str(uuid.uuid4())
+    stack.send("POST", CHAT, chat("hi"), {"x-task": "trio", "x-request-id": request_id})
+    stack.access_log.entry(request_id)
+    cli = harness.REPO_ROOT / "target" / "release" / "tier-router"
+    # Incremental: a no-op when the binary is fresh (scripts/test.sh builds it first).
+    build = ["cargo", "build", "--release", "--bin", "tier-router"]
+    subprocess.run(build, cwd=harness.REPO_ROOT, check=True)
+    out = subprocess.run(
+        [str(cli), "report", "--json", str(stack.access_log.path)], capture_output=True, check=True
+    )
+    report = json.loads(out.stdout)
+    # The first request failed over; `first` then cooled down, so the others went straight
+    # to `second` and did not.
+    assert report["lines_with_failover_fields"] == 3
+    assert report["served"]["by_tier"]["trio"]["failovers"] == 1
+    assert report["served"]["by_model"]["second"]["requests"] == 3

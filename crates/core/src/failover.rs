@@ -408,3 +408,29 @@ impl Config {
         headers
     }
 }
+
+/// Whether a JSON answer passed through in chunks is at least an object from end to end: its
+/// first and last bytes that are not whitespace are `{` and `}`. The filter does not hold a
+/// passed answer, so this is what it checks of an unparseable 200 (an HTML error page, a
+/// truncated body); a callout's answer, held whole, is parsed ([`answer_parses`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JsonEnds {
+    first: Option<u8>,
+    last: Option<u8>,
+}
+
+impl JsonEnds {
+    pub fn feed(&mut self, chunk: &[u8]) {
+        let mut text = chunk.iter().copied().filter(|b| !b.is_ascii_whitespace());
+        if self.first.is_none() {
+            self.first = text.next();
+        }
+        if let Some(last) = chunk.iter().rev().find(|b| !b.is_ascii_whitespace()) {
+            self.last = Some(*last);
+        }
+    }
+
+    pub fn is_object(&self) -> bool {
+        self.first == Some(b'{') && self.last == Some(b'}')
+    }
+}

@@ -381,3 +381,17 @@ fn failover_settings_are_checked() {
     let e = bad(json!({"attempts": 2}));
     assert!(e.message.contains("attempts"), "{e}");
 }
+
+#[test]
+fn a_passed_json_answer_must_run_from_brace_to_brace() {
+    use tier_router_core::failover::JsonEnds;
+    let ends = |chunks: &[&[u8]]| {
+        let mut e = JsonEnds::default();
+        chunks.iter().for_each(|c| e.feed(c));
+        e.is_object()
+    };
+    assert!(ends(&[b"  {\"a\":", b"1}\n", b"  "]));
+    assert!(!ends(&[b"<html>", b"</html>"]));
+    assert!(!ends(&[b"{\"a\":", b"1"])); // truncated
+    assert!(!ends(&[]));
+}

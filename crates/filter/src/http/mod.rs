@@ -18,7 +18,7 @@ use crate::root::Shared;
 use crate::store::HostStore;
 use tier_router_core::account::{Reply, Timing};
 use tier_router_core::bypass::ClientModelScanner;
-use tier_router_core::failover::Failure;
+use tier_router_core::failover::{Failure, JsonEnds};
 use tier_router_core::health::retry_after_seconds;
 use tier_router_core::names::attribute;
 use tier_router_core::trust::Caller;
@@ -45,6 +45,8 @@ pub struct RouterHttp {
     accounted: bool,
     /// Set for a request that may fail over: the kept request and its attempts.
     retry: Option<callout::Retry>,
+    /// A non-streamed 2xx JSON answer passing through: is it an object end to end?
+    json_ends: Option<JsonEnds>,
 }
 
 /// What the host says about the caller, read only for `explicit_tasks.trusted`.
@@ -88,6 +90,7 @@ impl RouterHttp {
             usage: UsageScanner::new(),
             accounted: false,
             retry: None,
+            json_ends: None,
         }
     }
 
@@ -216,6 +219,10 @@ impl HttpContext for RouterHttp {
             }
         }
         self.add_decision_headers(&shared.config, &decision);
+        let json = response_header("content-type").is_some_and(|t| t.contains("json"));
+        if json && !decision.stream && self.reply.upstream_succeeded() {
+            self.json_ends = Some(JsonEnds::default());
+        }
         if end_of_stream {
             self.account(true);
         }
@@ -244,7 +251,12 @@ impl HttpContext for RouterHttp {
             }
             // Each callback sees only the chunk that has not been passed on yet.
             match host::buffer(BufferType::ResponseBody, 0, body_size) {
-                Ok(chunk) => self.usage.feed(&chunk),
+                Ok(chunk) => {
+                    self.usage.feed(&chunk);
+                    if let Some(ends) = self.json_ends.as_mut() {
+                        ends.feed(&chunk);
+                    }
+                }
                 Err(e) => log::debug!("cannot read a response chunk: host status {}", e.0),
             }
         }

@@ -47,6 +47,9 @@ impl RouterHttp {
                 Failure::StreamCut
             }
         });
+        // An unparseable 200 is a (soft) failure of its model too.
+        let garbled = self.json_ends.take().filter(|e| complete && !e.is_object());
+        let cut = cut.or(garbled.map(|_| Failure::BadAnswer));
         if cut.is_some() || (complete && self.reply.upstream_succeeded()) {
             self.note_health(&shared, &decision, cut, None);
         }
