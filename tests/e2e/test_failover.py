@@ -384,3 +384,36 @@ def test_tier_router_report_counts_the_failovers(stack):
     assert report["lines_with_failover_fields"] == 3
     assert report["served"]["by_tier"]["trio"]["failovers"] == 1
     assert report["served"]["by_model"]["second"]["requests"] == 3
+
+
+@pytest.fixture
+def short_route(tmp_path, envoy_bin, wasm_path):
+    """The stack with a 1 s route timeout (the shipped routes say 120 s)."""
+
+    def edit(text):
+        assert "timeout: 120s" in text
+        return text.replace("timeout: 120s", "timeout: 1s")
+
+    stack = harness.Stack(tmp_path, envoy_bin, wasm_path, CONFIG, edit_bootstrap=edit)
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def test_a_stream_longer_than_the_route_timeout_is_not_cut(short_route):
+    # A streamed answer still sending is bounded by the idle timeout, not the total one
+    # (which cut a healthy 130 s stream under the 120 s route timeout, logged as a 200).
+    short_route.mocks["first"].chunk_gap_s = 0.12
+    request_id = str(uuid.uuid4())
+    body = dict(chat("hi"), stream=True)
+    start = time.monotonic()
+    response = short_route.send("POST", CHAT, body, {"x-task": "trio", "x-request-id": request_id})
+    assert time.monotonic() - start > 1.2
+    assert response.status == 200 and response.body.rstrip().endswith(b"data: [DONE]")
+    log = short_route.access_log.entry(request_id)
+    assert log["tier_router.response_complete"] == "true"
+    assert log["response_flags"] == "-"
+    # A non-streamed answer is still bounded by the route's timeout.
+    short_route.mocks["spare"].delay_s = 1.5
+    response = short_route.send("POST", CHAT, chat("hi"), {"x-task": "unknown-task-falls-back"})
+    assert response.status == 504

@@ -388,11 +388,18 @@ impl Config {
     /// cuts a stream mid-way (docs/failover.md).
     pub fn attempt_headers(&self, decision: &Decision) -> Vec<(&'static str, String)> {
         use crate::names::{PER_TRY_TIMEOUT_HEADER, ROUTE_TIER_HEADER, TOTAL_TIMEOUT_HEADER};
-        let Some(tier) = decision.tier.filter(|_| decision.is_served()) else {
+        if !decision.is_served() || decision.is_passthrough() {
             return Vec::new();
+        }
+        let mut headers = Vec::new();
+        let Some(tier) = decision.tier else {
+            // The fallback model's streams are never cut while they send either.
+            if decision.stream {
+                headers.push((TOTAL_TIMEOUT_HEADER, "0".to_string()));
+            }
+            return headers;
         };
         let t = self.tier(tier);
-        let mut headers = Vec::new();
         if t.failover.attempt_timeout_ms > 0 {
             headers.push((
                 PER_TRY_TIMEOUT_HEADER,

@@ -165,12 +165,15 @@ impl RouterHttp {
         let now = now_ns().unwrap_or(0);
         match config.next_attempt(from, &tried, now, &HostStore) {
             Next::Try(model) => {
-                shared.metrics.failed_over(from, failure);
                 let Some((decision, body)) = config.retarget(from, model, &mut retry.kept) else {
                     log::warn!("no failover: the kept body no longer parses");
                     return false;
                 };
-                self.send_attempt(shared, decision, &body)
+                let sent = self.send_attempt(shared, decision, &body);
+                if sent {
+                    shared.metrics.failed_over(from, failure);
+                }
+                sent
             }
             Next::TierDown => {
                 shared.metrics.failed_over(from, failure);
