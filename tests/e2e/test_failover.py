@@ -75,7 +75,11 @@ def received_by(stack, request_id):
 
 
 def attempts(log):
-    return json.loads(log[ATTEMPTS])
+    """The logged attempts, each with the `reason` its `outcome` names (`None`: served)."""
+    tried = json.loads(log[ATTEMPTS])
+    for a in tried:
+        a["reason"] = a["outcome"].partition(":")[2] or None
+    return tried
 
 
 def test_a_429_with_retry_after_is_answered_by_the_next_model(stack):
@@ -102,9 +106,9 @@ def test_a_429_with_retry_after_is_answered_by_the_next_model(stack):
     assert log[MODEL] == "second"
     assert log[FAILOVER] == "1"
     tried = attempts(log)
-    assert [(a["model"], a["status"], a["reason"]) for a in tried] == [
-        ("first", 429, "rate_limited"),
-        ("second", 200, None),
+    assert [(a["model"], a["status"], a["outcome"]) for a in tried] == [
+        ("first", "429", "failed_over:rate_limited"),
+        ("second", "200", "served"),
     ]
     # The failed attempt reported no usage: it costs nothing; the total is the answer's.
     assert float(tried[0]["cost_usd"]) == 0
@@ -122,8 +126,8 @@ def test_a_server_error_is_answered_by_the_next_model(stack, status):
     assert completion.model == "second"
     log = stack.access_log.entry(request_id)
     assert [(a["model"], a["status"], a["reason"]) for a in attempts(log)] == [
-        ("first", status, "server_error"),
-        ("second", 200, None),
+        ("first", str(status), "server_error"),
+        ("second", "200", None),
     ]
 
 
@@ -184,10 +188,10 @@ def test_a_model_slower_than_the_attempt_timeout_is_left_for_the_next(stack):
     assert elapsed < 1.4, elapsed
     tried = attempts(stack.access_log.entry(request_id))
     assert [(a["model"], a["status"], a["reason"]) for a in tried] == [
-        ("first", 504, "timeout"),
-        ("second", 200, None),
+        ("first", "504 (envoy)", "timeout"),
+        ("second", "200", None),
     ]
-    assert 350 <= tried[0]["latency_ms"] < 1400
+    assert 350 <= float(tried[0]["latency_ms"]) < 1400
 
 
 def test_a_failed_attempt_costs_what_its_upstream_reported_and_the_total_adds_up(stack):
@@ -264,8 +268,12 @@ def test_a_request_whose_every_model_fails_gets_the_last_error_without_hanging(s
     assert response.status == 500
     assert response.headers["x-mock-upstream"] == "third"
     log = stack.access_log.entry(request_id)
-    # max_attempts is 3: the fallback gets no fourth.
-    assert [a["model"] for a in attempts(log)] == ["first", "second", "third"]
+    # max_attempts is 3: the fallback gets no fourth; the last error was served.
+    assert [(a["model"], a["outcome"]) for a in attempts(log)] == [
+        ("first", "failed_over:server_error"),
+        ("second", "failed_over:server_error"),
+        ("third", "failed:server_error"),
+    ]
     assert log[FAILOVER] == "2"
 
 

@@ -6,7 +6,7 @@
 //! API shape, untried, not cooling down), bounded by `failover.max_attempts`; with none left,
 //! `on_tier_down` says whether `fallback_model` gets a last attempt or the client gets a 503.
 
-use crate::account::millis;
+use crate::account::{millis, record_json, record_json_array};
 use crate::body::RequestBody;
 use crate::config::{Config, ModelId, TierDown};
 use crate::cost;
@@ -149,6 +149,8 @@ pub struct Attempt {
     pub model: ModelId,
     /// The status the attempt got (`None`: none, the call failed without an answer).
     pub status: Option<u16>,
+    /// The status came from the upstream, not from Envoy (a refused connection's 503).
+    pub from_upstream: bool,
     /// Why the request moved on (or why this answer counts as failed); `None`: it served.
     pub failure: Option<Failure>,
     pub latency_us: u64,
@@ -242,25 +244,39 @@ impl Config {
         )
     }
 
-    /// `tier_router.attempts`: a JSON array, one object per attempt, in order.
+    /// `tier_router.attempts`: a JSON array, one object per attempt, in order, in the shape
+    /// the cascade logs too: `{"model", "status" ("429", "503 (envoy)" for Envoy's own reply,
+    /// "none"), "outcome" ("served", "failed_over:<reason>", or "failed:<reason>" for an
+    /// answer served although it failed), "latency_ms", "cost_usd" (absent when unpriced)}`.
     pub fn attempts_json(&self, attempts: &[Attempt]) -> String {
         let items: Vec<String> = attempts
             .iter()
-            .map(|a| {
-                let status = a.status.map_or("null".to_string(), |s| s.to_string());
-                let reason = a
-                    .failure
-                    .map_or("null".to_string(), |f| format!("\"{}\"", f.reason()));
-                format!(
-                    "{{\"model\":\"{}\",\"status\":{status},\"reason\":{reason},\
-                     \"latency_ms\":{},\"cost_usd\":\"{}\"}}",
-                    self.model(a.model).name,
-                    millis(a.latency_us),
-                    cost::usd(a.cost_micro_usd.unwrap_or(0))
-                )
+            .enumerate()
+            .map(|(i, a)| {
+                let status = match (a.status, a.from_upstream) {
+                    (None, _) => "none".to_string(),
+                    (Some(s), true) => s.to_string(),
+                    (Some(s), false) => format!("{s} (envoy)"),
+                };
+                let last = i + 1 == attempts.len();
+                let outcome = match a.failure {
+                    None => "served".to_string(),
+                    Some(f) if last => format!("failed:{}", f.reason()),
+                    Some(f) => format!("failed_over:{}", f.reason()),
+                };
+                let mut fields = vec![
+                    ("model", self.model(a.model).name.clone()),
+                    ("status", status),
+                    ("outcome", outcome),
+                    ("latency_ms", millis(a.latency_us)),
+                ];
+                if let Some(c) = a.cost_micro_usd {
+                    fields.push(("cost_usd", cost::usd(c)));
+                }
+                record_json(&fields)
             })
             .collect();
-        format!("[{}]", items.join(","))
+        record_json_array(&items)
     }
 }
 

@@ -343,6 +343,7 @@ fn the_log_lists_every_attempt() {
         Attempt {
             model: id(&config, "a"),
             status: Some(429),
+            from_upstream: true,
             failure: Some(Failure::Status(429)),
             latency_us: 1_500,
             cost_micro_usd: None,
@@ -350,6 +351,7 @@ fn the_log_lists_every_attempt() {
         Attempt {
             model: id(&config, "b"),
             status: Some(200),
+            from_upstream: true,
             failure: None,
             latency_us: 20_250,
             cost_micro_usd: Some(130),
@@ -359,10 +361,30 @@ fn the_log_lists_every_attempt() {
     assert_eq!(
         json,
         json!([
-            {"model": "a", "status": 429, "reason": "rate_limited", "latency_ms": 1.5, "cost_usd": "0.000000"},
-            {"model": "b", "status": 200, "reason": null, "latency_ms": 20.25, "cost_usd": "0.000130"}
+            {"model": "a", "status": "429", "outcome": "failed_over:rate_limited", "latency_ms": "1.500"},
+            {"model": "b", "status": "200", "outcome": "served", "latency_ms": "20.250", "cost_usd": "0.000130"}
         ])
     );
+    // Envoy's own reply, and a last attempt that failed but was served all the same.
+    let failed = [
+        Attempt {
+            status: Some(503),
+            from_upstream: false,
+            failure: Some(Failure::ConnectFailure),
+            ..attempts[0].clone()
+        },
+        Attempt {
+            failure: Some(Failure::Status(500)),
+            status: Some(500),
+            cost_micro_usd: None,
+            ..attempts[1].clone()
+        },
+    ];
+    let json: Value = serde_json::from_str(&config.attempts_json(&failed)).unwrap();
+    assert_eq!(json[0]["status"], "503 (envoy)");
+    assert_eq!(json[0]["outcome"], "failed_over:connect_failure");
+    assert_eq!(json[1]["outcome"], "failed:server_error");
+    assert!(json[1].get("cost_usd").is_none());
 }
 
 #[test]

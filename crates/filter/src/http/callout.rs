@@ -131,6 +131,7 @@ impl RouterHttp {
         retry.attempts.push(Attempt {
             model: decision.model,
             status: self.reply.status,
+            from_upstream: self.reply.from_upstream,
             failure: Some(failure),
             latency_us: now.saturating_sub(retry.attempt_start_ns) / 1_000,
             cost_micro_usd: None,
@@ -273,6 +274,7 @@ impl RouterHttp {
         retry.attempts.push(Attempt {
             model: decision.model,
             status,
+            from_upstream,
             failure,
             latency_us: now.saturating_sub(retry.attempt_start_ns) / 1_000,
             cost_micro_usd: cost,

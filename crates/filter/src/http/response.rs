@@ -56,6 +56,7 @@ impl RouterHttp {
         let final_attempt = Attempt {
             model: decision.model,
             status: self.reply.status,
+            from_upstream: self.reply.from_upstream,
             failure: cut,
             latency_us: account.timing.latency_us().unwrap_or(0),
             cost_micro_usd: account.cost_micro_usd,
