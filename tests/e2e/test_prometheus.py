@@ -8,6 +8,7 @@ The test measures that factor on the request counter, whose true increase the ac
 gives, and checks every cost rule against the access log with it.
 """
 
+import copy
 import json
 import math
 import shutil
@@ -146,7 +147,13 @@ def monitored(tmp_path_factory, envoy_bin, wasm_path):
     """(filter Envoy, Envoy without the filter, Prometheus scraping both), all fresh, so
     every counter starts at 0 in Prometheus' first scrape."""
     workdir = tmp_path_factory.mktemp("prometheus")
-    routed = harness.Stack(workdir / "routed", envoy_bin, wasm_path)
+    # The analysis model's 503 reaches the client (no failover to the fallback model), so the
+    # error rules have one to count.
+    config = copy.deepcopy(harness.FILTER_CONFIG)
+    for tier in config["tiers"]:
+        if tier["name"] == "analysis":
+            tier["failover"] = {"enabled": False}
+    routed = harness.Stack(workdir / "routed", envoy_bin, wasm_path, config)
     bypass = harness.Stack(
         workdir / "bypass", envoy_bin, wasm_path, edit_bootstrap=without_wasm_filter
     )
