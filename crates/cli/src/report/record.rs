@@ -12,9 +12,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tier_router_core::names::state;
 
-/// `tier_router.failover` is not logged yet: counted when a later filter (or another proxy)
-/// adds it. The filter logs `tier_router.escalated` on the lines of cascade tiers.
-pub const FAILOVER_KEY: &str = "tier_router.failover";
+/// The filter logs `tier_router.failover` (how many times the request moved to another
+/// model) on every served line, and `tier_router.escalated` on the lines of cascade tiers.
+pub const FAILOVER_KEY: &str = state::FAILOVER;
 pub const ESCALATED_KEY: &str = state::ESCALATED;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,8 +32,8 @@ pub struct Summary {
     /// Bytes of those lines, newlines included (after decompression).
     pub bytes: u64,
     pub unparseable: u64,
-    /// Lines carrying `tier_router.failover` or `tier_router.escalated` at all (the filter
-    /// does not log them yet; without any, the failover and escalation counts mean nothing).
+    /// Lines carrying `tier_router.failover` or `tier_router.escalated` at all (logs of an
+    /// earlier filter version have neither; then the two counts mean nothing).
     pub failover_fields: u64,
     pub first_unparseable: Vec<BadLine>,
     /// `INPUT: after line N: error` for inputs that failed part-way.

@@ -246,8 +246,8 @@ pub(super) fn note_lines(summary: &Summary) -> Vec<String> {
     }
     if summary.failover_fields == 0 && !(summary.served.is_empty() && summary.shadow.is_empty()) {
         notes.push(format!(
-            "no line has `{}` or `{}` (this filter version does not log them): failovers and \
-             escalations are not known, not zero",
+            "no line has `{}` or `{}` (logs of a filter version that did not log them): \
+             failovers and escalations are not known, not zero",
             super::record::FAILOVER_KEY,
             super::record::ESCALATED_KEY
         ));
