@@ -310,6 +310,18 @@ def test_a_tier_that_is_down_with_on_tier_down_error_gets_a_clear_503(stack):
     assert all(not mock.requests for mock in stack.mocks.values())
     log = stack.access_log.entry(request_id)
     assert log["tier_router.tier_down"] == "true"
+    assert (log["tier_router.tier"], log["status"]) == ("strict", 503)
+    assert log["tier_router.usage_source"] == "none"
+    # Counted as the tier's 503s, which its error rate and tier-down alert read.
+    stats = metrics(stack)
+    errors = sum(
+        value
+        for (name, labels), value in stats.items()
+        if name == "tier_router_responses_total"
+        and ("tier", "strict") in labels
+        and ("status_class", "5xx") in labels
+    )
+    assert errors == 2
 
 
 def test_a_stream_that_stalls_is_cut_at_the_tier_idle_timeout_and_logged_as_cut(stack):

@@ -6,8 +6,11 @@ use proxy_wasm::types::Action;
 use super::{property_text, set_state, warn_on_err, RequestFacts, RouterHttp};
 use crate::host::{self, BufferType, MapType};
 use crate::root::Shared;
+use tier_router_core::account::{record_json, Reply};
 use tier_router_core::bypass::ClientModelScanner;
+use tier_router_core::config::FilterStateLayout;
 use tier_router_core::names::{attribute, state};
+use tier_router_core::usage::UsageScanner;
 use tier_router_core::{wire, Admit, Config, Decision, PassReason, Rejection, Routed};
 
 impl RouterHttp {
@@ -174,13 +177,25 @@ impl RouterHttp {
     }
 
     /// `on_tier_down: error`: every model of the tier is cooling down; nothing goes upstream.
+    /// Logged and counted as a 503 of the tier (its error rate and tier-down alert see it);
+    /// the response path leaves this local reply alone (no decision is kept).
     fn refuse_tier_down(&mut self, shared: &Shared, decision: &Decision) {
         let config = &shared.config;
-        let mut fields = config.decision_fields(decision);
+        let mut timing = self.timing;
+        timing.end_ns = super::now_ns();
+        let account = config.account(decision, &UsageScanner::new(), timing, Reply::local(503));
+        shared.metrics.decided(decision);
+        shared.metrics.accounted(decision, &account);
+        let mut fields = config.log_record(decision, &account);
         fields.push((state::TIER_DOWN, "true".to_string()));
         fields.push((state::REJECTED, "true".to_string()));
-        for (key, value) in fields {
-            set_state(key, &value);
+        match config.filter_state {
+            FilterStateLayout::Record => set_state(state::RECORD, &record_json(&fields)),
+            FilterStateLayout::Fields => {
+                for (key, value) in fields {
+                    set_state(key, &value);
+                }
+            }
         }
         let headers = wire::serialize_pairs(&[("content-type", "application/json")]);
         let body = config.tier_down_body(decision);
