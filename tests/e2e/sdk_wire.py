@@ -48,7 +48,7 @@ def assert_only_model_rewritten(wire, stack, request_id, model, **added):
 
 def assert_logged(log, model, input_tokens, cached, output_tokens, cache_writes=0):
     """Tokens, cost and baseline as the README's cost rule gives them (cache writes are in
-    the input count, priced at the input price)."""
+    the input count, priced at the model's `cache_write` price)."""
     assert log[harness.MODEL] == model
     assert log["gen_ai.usage.input_tokens"] == str(input_tokens)
     assert log["gen_ai.usage.output_tokens"] == str(output_tokens)
@@ -56,10 +56,10 @@ def assert_logged(log, model, input_tokens, cached, output_tokens, cache_writes=
     assert log["gen_ai.usage.cache_creation.input_tokens"] == str(cache_writes)
     assert log["tier_router.usage_source"] == "reported"
     assert log["tier_router.upstream_status"] == "200"
-    cost = micro_usd(model, input_tokens, cached, output_tokens)
+    cost = micro_usd(model, input_tokens, cached, output_tokens, cache_writes)
     assert log["tier_router.cost_usd"] == usd(cost)
     assert log["tier_router.baseline_cost_usd"] == usd(
-        micro_usd(BASELINE, input_tokens, cached, output_tokens)
+        micro_usd(BASELINE, input_tokens, cached, output_tokens, cache_writes)
     )
     assert 0 < float(log["tier_router.ttft_ms"]) <= float(log["tier_router.latency_ms"])
     return cost

@@ -11,6 +11,7 @@ import pytest
 from harness import TIER
 from prompts import LABEL_PROMPT
 from sdk_wire import Wire, assert_logged, assert_only_model_rewritten, new_request_id
+from test_telemetry import PRICES, micro_usd
 
 SHAPE_FALLBACK = "tier_router.shape_fallback"
 
@@ -136,6 +137,8 @@ def test_prompt_caching_usage_is_logged_and_priced(stack, claude, wire):
         assert message.model == "frontier-chat"
         assert_only_model_rewritten(wire, stack, request_id, "frontier-chat")
         log = stack.access_log.entry(request_id)
+        if call == "write":
+            first = (anthropic_input(usage), written, usage.output_tokens)
         costs.append(
             assert_logged(
                 log, "frontier-chat", anthropic_input(usage), read, usage.output_tokens, written
@@ -143,6 +146,14 @@ def test_prompt_caching_usage_is_logged_and_priced(stack, claude, wire):
         )
     # Reading the cache is billed at the cached-input price: the second call costs less.
     assert costs[1] < costs[0]
+    # Writing it is billed at Anthropic's 1.25x input (the shipped `cache_write`), not at
+    # the input price: the logged cost of the first call carries the difference.
+    price = PRICES["frontier-chat"]
+    assert price["cache_write"] == 1.25 * price["input"]
+    (w_input, w_written, w_output), logged_write = first, costs[0]
+    at_input_price = micro_usd("frontier-chat", w_input, 0, w_output)
+    surcharge = w_written * (price["cache_write"] - price["input"])  # > 750 micro-USD here
+    assert abs((logged_write - at_input_price) - surcharge) <= 1  # each cost rounded once
 
 
 def test_extended_thinking_is_analysis_and_gets_the_token_floor(stack, claude, wire):

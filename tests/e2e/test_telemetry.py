@@ -15,11 +15,14 @@ BASELINE = FILTER_CONFIG["baseline_model"]
 HISTOGRAM_FLUSH_S = 8  # Envoy publishes histograms at its stats flush (every 5 s by default)
 
 
-def micro_usd(model, prompt_tokens, cached_tokens, completion_tokens):
-    """The cost rule of the README, computed independently of the filter."""
+def micro_usd(model, prompt_tokens, cached_tokens, completion_tokens, cache_writes=0):
+    """The cost rule of the README, computed independently of the filter. `cache_writes`
+    (5-minute cache writes, part of `prompt_tokens`) are billed at `cache_write`."""
     price = PRICES[model]
     cached_price = price.get("cached_input", price["input"])
-    total = (prompt_tokens - cached_tokens) * price["input"] + cached_tokens * cached_price
+    write_price = price.get("cache_write", price["input"])
+    plain = prompt_tokens - cached_tokens - cache_writes
+    total = plain * price["input"] + cached_tokens * cached_price + cache_writes * write_price
     # Half up, as the filter rounds (Rust's f64::round); Python's round() goes half to even.
     return math.floor(total + completion_tokens * price["output"] + 0.5)
 

@@ -152,6 +152,26 @@ fn a_reasoning_tier_without_a_floor_is_reported() {
 }
 
 #[test]
+fn an_anthropic_model_without_a_cache_write_price_is_reported() {
+    let dir = TempDir::new("check-cache-write");
+    let mut config = linty();
+    config["profiles"] = json!({"both": {"apis": ["chat_completions", "anthropic_messages"]}});
+    config["models"][2]["profile"] = json!("both");
+    let lint = "warning[cache-writes-at-input]: model `mini` serves anthropic_messages but \
+                bills prompt-cache writes at its input price (0.15 USD per 1M)";
+    let out = run(&["check", &write_config(&dir, &config)], b"");
+    assert!(out.stdout.contains(lint), "{}", out.stdout);
+    // Priced as Anthropic bills it, the model is fine; an OpenAI-only model never needs it.
+    config["models"][2]["price_per_1m"]["cache_write"] = json!(0.1875);
+    let out = run(&["check", &write_config(&dir, &config)], b"");
+    assert!(
+        !out.stdout.contains("cache-writes-at-input"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn an_invalid_config_is_an_error_naming_the_field() {
     let dir = TempDir::new("check-invalid");
     let mut config = linty();

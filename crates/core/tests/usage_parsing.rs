@@ -53,6 +53,7 @@ fn chat_completion_json_body() {
             input_tokens: 120,
             cached_input_tokens: 100,
             cache_creation_tokens: 0,
+            cache_creation_1h_tokens: 0,
             output_tokens: 30,
             reasoning_tokens: 12
         }
@@ -87,6 +88,7 @@ fn anthropic_stream_merges_message_start_and_delta() {
             input_tokens: 135,
             cached_input_tokens: 100,
             cache_creation_tokens: 10,
+            cache_creation_1h_tokens: 0,
             output_tokens: 15,
             reasoning_tokens: 0
         }
@@ -105,6 +107,7 @@ fn responses_api_completed_event() {
             input_tokens: 50,
             cached_input_tokens: 20,
             cache_creation_tokens: 0,
+            cache_creation_1h_tokens: 0,
             output_tokens: 70,
             reasoning_tokens: 64
         }

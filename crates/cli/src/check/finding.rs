@@ -6,7 +6,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// `cue-in-two-tiers`, `cue-overlap`, `topic-cues`, `cues-cannot-win`, `reasoning-floor`,
-    /// `unreachable-tier`, `unpriced-model`, `unused-model`, `no-baseline`, `trust-everyone`, `missing-cluster`,
+    /// `unreachable-tier`, `unpriced-model`, `cache-writes-at-input`, `unused-model`, `no-baseline`, `trust-everyone`, `missing-cluster`,
     /// `canary-without-key`.
     pub kind: &'static str,
     pub message: String,

@@ -1,7 +1,9 @@
 //! Model lints: a used model without prices (its calls log no cost, so savings are wrong),
-//! a model nothing uses, and a config without `baseline_model` (no savings at all).
+//! an Anthropic model whose cache writes cost no more than input, a model nothing uses, and a
+//! config without `baseline_model` (no savings at all).
 
-use tier_router_core::config::ModelId;
+use tier_router_core::api::ApiShape;
+use tier_router_core::config::{Model, ModelId};
 use tier_router_core::Config;
 
 use super::Finding;
@@ -35,6 +37,8 @@ pub fn lint(config: &Config, findings: &mut Vec<Finding>) {
                     }
                 ),
             ));
+        } else {
+            lint_cache_writes(model, findings);
         }
     }
     if config.baseline_model.is_none() {
@@ -46,6 +50,25 @@ pub fn lint(config: &Config, findings: &mut Vec<Finding>) {
                 .to_string(),
         ));
     }
+}
+
+/// Anthropic bills prompt-cache writes above input (1.25x, 2x for the 1-hour cache); a write
+/// price equal to input is what an absent `cache_write` defaults to, so it was likely left out.
+fn lint_cache_writes(model: &Model, findings: &mut Vec<Finding>) {
+    let Some(price) = model.price else { return };
+    if !model.profile.apis.contains(ApiShape::AnthropicMessages) || price.cache_write > price.input
+    {
+        return;
+    }
+    findings.push(Finding::new(
+        "cache-writes-at-input",
+        format!(
+            "model `{}` serves anthropic_messages but bills prompt-cache writes at its input \
+             price ({} USD per 1M); Anthropic bills them at 1.25x input (2x for the 1-hour \
+             cache): set price_per_1m.cache_write and cache_write_1h",
+            model.name, price.input
+        ),
+    ));
 }
 
 /// What the model is used as: `tier <name>`, `fallback`, `baseline`.

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::json_path;
 use super::raw::{PolicyKind, RawPolicyTuning, RawRollout, RawSessions};
-use super::raw::{RawConfig, RawModel, RawTier};
+use super::raw::{RawConfig, RawModel, RawPrice, RawTier};
 use super::{
     Config, ConfigError, HashKeys, Headers, Model, ModelId, PolicyTuning, Price, Profile, Rollout,
     Sessions, Tier, TierId, TokenFloor,
@@ -216,12 +216,7 @@ fn compile_models(
         }
         let price = match &m.price_per_1m {
             None => None,
-            Some(p) => Some(compile_price(
-                &format!("{at}.price_per_1m"),
-                p.input,
-                p.cached_input,
-                p.output,
-            )?),
+            Some(p) => Some(compile_price(&format!("{at}.price_per_1m"), p)?),
         };
         let profile = match &m.profile {
             None => Profile::default(),
@@ -256,17 +251,24 @@ fn compile_models(
     Ok(models)
 }
 
-fn compile_price(
-    at: &str,
-    input: f64,
-    cached: Option<f64>,
-    output: f64,
-) -> Result<Price, ConfigError> {
-    let cached_input = cached.unwrap_or(input);
+/// An absent price falls back to the one it refines: `cached_input` and `cache_write` to
+/// `input`, `cache_write_1h` to `cache_write`. So a config written before cache writes had a
+/// price bills them as it did (at `input`); Anthropic's 1.25x and 2x must be written out.
+fn compile_price(at: &str, raw: &RawPrice) -> Result<Price, ConfigError> {
+    let cache_write = raw.cache_write.unwrap_or(raw.input);
+    let price = Price {
+        input: raw.input,
+        cached_input: raw.cached_input.unwrap_or(raw.input),
+        cache_write,
+        cache_write_1h: raw.cache_write_1h.unwrap_or(cache_write),
+        output: raw.output,
+    };
     for (field, value) in [
-        ("input", input),
-        ("cached_input", cached_input),
-        ("output", output),
+        ("input", price.input),
+        ("cached_input", price.cached_input),
+        ("cache_write", price.cache_write),
+        ("cache_write_1h", price.cache_write_1h),
+        ("output", price.output),
     ] {
         check_range(
             &format!("{at}.{field}"),
@@ -276,11 +278,7 @@ fn compile_price(
             "USD per 1M tokens, a number >= 0",
         )?;
     }
-    Ok(Price {
-        input,
-        cached_input,
-        output,
-    })
+    Ok(price)
 }
 
 fn compile_tiers(raw: &[RawTier], models: &[Model]) -> Result<Vec<Tier>, ConfigError> {

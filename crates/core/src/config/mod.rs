@@ -151,6 +151,10 @@ impl Default for Profile {
 pub struct Price {
     pub input: f64,
     pub cached_input: f64,
+    /// Prompt-cache writes with the default (5-minute) lifetime.
+    pub cache_write: f64,
+    /// Prompt-cache writes with the 1-hour lifetime.
+    pub cache_write_1h: f64,
     pub output: f64,
 }
 

@@ -265,6 +265,12 @@ pub struct RawPrice {
     pub input: f64,
     #[serde(default)]
     pub cached_input: Option<f64>,
+    /// Prompt-cache writes (Anthropic's 5-minute cache); default: `input`.
+    #[serde(default)]
+    pub cache_write: Option<f64>,
+    /// Prompt-cache writes to Anthropic's 1-hour cache; default: `cache_write`.
+    #[serde(default)]
+    pub cache_write_1h: Option<f64>,
     pub output: f64,
 }
 

@@ -24,6 +24,13 @@ pub struct RawUsage {
     // Anthropic: input_tokens excludes these.
     cache_read_input_tokens: Option<u64>,
     cache_creation_input_tokens: Option<u64>,
+    /// Anthropic: the cache writes by lifetime (they sum to `cache_creation_input_tokens`).
+    cache_creation: Option<CacheCreation>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+struct CacheCreation {
+    ephemeral_1h_input_tokens: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -39,8 +46,10 @@ struct Details {
 pub struct Usage {
     pub input_tokens: u64,
     pub cached_input_tokens: u64,
-    /// Anthropic prompt-cache writes (billed at the input price).
+    /// Anthropic prompt-cache writes, either lifetime (part of `input_tokens`).
     pub cache_creation_tokens: u64,
+    /// Of `cache_creation_tokens`, the writes to the 1-hour cache (billed higher).
+    pub cache_creation_1h_tokens: u64,
     pub output_tokens: u64,
     pub reasoning_tokens: u64,
 }
@@ -93,6 +102,7 @@ impl RawUsage {
             &mut self.cache_creation_input_tokens,
             later.cache_creation_input_tokens,
         );
+        take(&mut self.cache_creation, later.cache_creation);
     }
 
     /// Normalised usage, or `None` when no token count was reported.
@@ -102,6 +112,7 @@ impl RawUsage {
                 input_tokens: prompt,
                 cached_input_tokens: detail(&self.prompt_tokens_details, |d| d.cached_tokens),
                 cache_creation_tokens: 0,
+                cache_creation_1h_tokens: 0,
                 output_tokens: self.completion_tokens.unwrap_or(0),
                 reasoning_tokens: detail(&self.completion_tokens_details, |d| d.reasoning_tokens),
             });
@@ -123,6 +134,12 @@ impl RawUsage {
                 .saturating_add(cache_write),
             cached_input_tokens: cached,
             cache_creation_tokens: cache_write,
+            cache_creation_1h_tokens: self
+                .cache_creation
+                .as_ref()
+                .and_then(|c| c.ephemeral_1h_input_tokens)
+                .unwrap_or(0)
+                .min(cache_write),
             output_tokens: self.output_tokens.unwrap_or(0),
             reasoning_tokens: detail(&self.output_tokens_details, |d| d.reasoning_tokens),
         })
