@@ -13,7 +13,13 @@ pub fn check(c: &Config, text: &dyn Fn() -> String) {
     );
     for m in &c.models {
         if let Some(p) = m.price {
-            for v in [p.input, p.cached_input, p.cache_write, p.cache_write_1h, p.output] {
+            for v in [
+                p.input,
+                p.cached_input,
+                p.cache_write,
+                p.cache_write_1h,
+                p.output,
+            ] {
                 within("a price", (0.0..=b::MAX_PRICE).contains(&v));
             }
         }
