@@ -52,6 +52,9 @@ class MockUpstream:
         # multi-byte characters too), and wait `chunk_gap_s` after each chunk.
         self.split_events = False
         self.chunk_gap_s = 0.0
+        # Streams: wait this long before the first event that carries content (after
+        # `message_start`, `response.created`, the role-only chunk), as a model thinks.
+        self.first_token_delay_s = 0.0
         # When set, every request is answered with this status and an error body (a 429
         # from a provider that is shedding load, a 503 from one that is down).
         self.fail_status = None
@@ -211,9 +214,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("transfer-encoding", "chunked")
         self.send_header("x-mock-upstream", self.upstream.name)
         self.end_headers()
+        delay = self.upstream.first_token_delay_s
         for i, event in enumerate(sse_events(kind, self.upstream.name, request)):
             if i == self.upstream.stall_after_events:
                 time.sleep(self.upstream.stall_s)
+            if delay and carries_content(event):
+                time.sleep(delay)
+                delay = 0.0
             for piece in split(event.encode(), 3 if self.upstream.split_events else 1):
                 self.write_chunk(piece)
                 if self.upstream.chunk_gap_s:
@@ -235,6 +242,18 @@ def split(data, parts):
     cuts = [len(data) * i // parts + (i % 2) for i in range(1, parts)]
     bounds = [0, *[min(max(c, 1), len(data) - 1) for c in cuts], len(data)]
     return [data[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def carries_content(event):
+    """The SSE event holds generated text: Anthropic's `content_block_delta`, a Responses
+    `response.output_text.delta`, or a Chat Completions chunk with non-empty content."""
+    if event.startswith(("event: content_block_delta\n", "event: response.output_text.delta\n")):
+        return True
+    data = event.removeprefix("data: ").strip()
+    if event.startswith("event: ") or data == "[DONE]":
+        return False
+    choices = json.loads(data).get("choices") or [{}]
+    return bool(choices[0].get("delta", {}).get("content"))
 
 
 def sse_events(kind, name, request):

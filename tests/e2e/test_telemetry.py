@@ -119,7 +119,8 @@ def test_stream_arrives_chunk_by_chunk_and_is_accounted(stack, client):
     log = stack.access_log.entry("telemetry-stream")
     assert (log[TIER], log[MODEL]) == ("chat", "frontier-chat")
     cost, _ = assert_logged_usage(log, usage, "frontier-chat")
-    # TTFT is the first byte; latency the last: the stream took at least its gaps.
+    # TTFT is the first content token (the second event); latency the last byte: the
+    # stream took at least its gaps after it.
     assert float(log["tier_router.latency_ms"]) - float(log["tier_router.ttft_ms"]) > 400
 
     after = metrics(stack)

@@ -14,13 +14,22 @@ pub struct Timing {
     pub start_ns: u64,
     /// When the first response body byte arrived from upstream.
     pub first_byte_ns: Option<u64>,
+    /// When the chunk with the first content token arrived (`UsageScanner::first_token_seen`):
+    /// a stream's first events carry none.
+    pub first_token_ns: Option<u64>,
     /// When the last response byte arrived.
     pub end_ns: Option<u64>,
 }
 
 impl Timing {
-    /// Request start to the first response byte, in microseconds.
+    /// Request start to the first content token, in microseconds.
     pub fn ttft_us(&self) -> Option<u64> {
+        self.first_token_ns
+            .map(|t| t.saturating_sub(self.start_ns) / 1_000)
+    }
+
+    /// Request start to the first response byte, in microseconds.
+    pub fn ttfb_us(&self) -> Option<u64> {
         self.first_byte_ns
             .map(|t| t.saturating_sub(self.start_ns) / 1_000)
     }
@@ -129,6 +138,7 @@ impl Config {
         };
         if !reply.from_upstream {
             timing.first_byte_ns = None;
+            timing.first_token_ns = None;
         }
         let price_of = |model| self.model(model).price.map(|p| cost::micro_usd(&p, &usage));
         Account {
@@ -180,6 +190,7 @@ impl Config {
                 account.baseline_micro_usd.map(cost::usd),
             ),
             (state::TTFT_MS, account.timing.ttft_us().map(millis)),
+            (state::TTFB_MS, account.timing.ttfb_us().map(millis)),
             (state::LATENCY_MS, account.timing.latency_us().map(millis)),
             (
                 state::UPSTREAM_STATUS,

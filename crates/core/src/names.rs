@@ -63,7 +63,9 @@ pub mod state {
     pub const USAGE_SOURCE: &str = "tier_router.usage_source";
     pub const COST_USD: &str = "tier_router.cost_usd";
     pub const BASELINE_COST_USD: &str = "tier_router.baseline_cost_usd";
+    /// To the first content token; `TTFB_MS` to the first response byte.
     pub const TTFT_MS: &str = "tier_router.ttft_ms";
+    pub const TTFB_MS: &str = "tier_router.ttfb_ms";
     pub const LATENCY_MS: &str = "tier_router.latency_ms";
     /// The upstream's own status; absent when Envoy or a filter answered.
     pub const UPSTREAM_STATUS: &str = "tier_router.upstream_status";

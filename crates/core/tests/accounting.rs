@@ -42,6 +42,7 @@ fn reported_usage_is_priced_on_the_model_and_the_baseline() {
     let timing = Timing {
         start_ns: 1_000_000_000,
         first_byte_ns: Some(1_020_000_000),
+        first_token_ns: Some(1_045_000_000),
         end_ns: Some(1_150_500_000),
     };
     let account = config.account(&routed.decision, &response, timing, Reply::upstream(200));
@@ -55,7 +56,8 @@ fn reported_usage_is_priced_on_the_model_and_the_baseline() {
     assert_eq!(fields["gen_ai.usage.cache_read.input_tokens"], "400");
     assert_eq!(fields["tier_router.cost_usd"], "0.000130");
     assert_eq!(fields["tier_router.baseline_cost_usd"], "0.004920");
-    assert_eq!(fields["tier_router.ttft_ms"], "20.000");
+    assert_eq!(fields["tier_router.ttft_ms"], "45.000");
+    assert_eq!(fields["tier_router.ttfb_ms"], "20.000");
     assert_eq!(fields["tier_router.latency_ms"], "150.500");
     assert_eq!(fields["tier_router.usage_source"], "reported");
     assert_eq!(fields["tier_router.upstream_status"], "200");
@@ -115,6 +117,7 @@ fn account_of(
     let timing = Timing {
         start_ns: 0,
         first_byte_ns: Some(5_000_000),
+        first_token_ns: Some(5_000_000),
         end_ns: Some(6_000_000),
     };
     let account = config.account(&routed.decision, &response, timing, reply);
@@ -157,6 +160,7 @@ fn envoys_own_replies_cost_nothing_and_have_no_ttft_or_upstream_status() {
         assert_unbilled(&account, &fields);
         assert_eq!(account.timing.ttft_us(), None);
         assert!(!fields.contains_key("tier_router.ttft_ms"), "{status}");
+        assert!(!fields.contains_key("tier_router.ttfb_ms"), "{status}");
         assert!(
             !fields.contains_key("tier_router.upstream_status"),
             "{status}"

@@ -555,6 +555,7 @@ fn the_log_names_every_attempt_and_adds_their_costs_up() {
     let timing = |start, end| Timing {
         start_ns: start,
         first_byte_ns: None,
+        first_token_ns: None,
         end_ns: Some(end),
     };
     let (first, first_account) = config.escalated_attempt(

@@ -97,6 +97,7 @@ fn corrupted_response_streams_are_scanned_without_panicking() {
             Timing {
                 start_ns: 5,
                 first_byte_ns: Some(1),
+                first_token_ns: Some(2),
                 end_ns: Some(0),
             },
             Reply::upstream(200),

@@ -1,8 +1,10 @@
 //! Token usage as the upstream reported it (every API's field names), normalised to one
 //! shape, or estimated when the upstream reported none.
 
+mod first_token;
 mod scan;
 
+pub use first_token::{FirstTokenScanner, MAX_TOKEN};
 pub use scan::{UsageScanner, MAX_USAGE_BYTES};
 
 use serde::Deserialize;

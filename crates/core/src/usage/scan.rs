@@ -14,7 +14,8 @@
 
 use memchr::{memchr, memmem};
 
-use super::RawUsage;
+use super::{FirstTokenScanner, RawUsage};
+use crate::api::ApiShape;
 
 /// Largest usage object captured; anything larger is not a usage object.
 pub const MAX_USAGE_BYTES: usize = 4096;
@@ -40,6 +41,7 @@ pub struct UsageScanner {
     /// Response body bytes seen.
     pub bytes: u64,
     key_finder: KeyFinder,
+    first_token: FirstTokenScanner,
 }
 
 /// Finds [`KEY`]; built once per response rather than once per search.
@@ -88,8 +90,23 @@ impl UsageScanner {
         Self::default()
     }
 
+    /// Sets what the first content token looks like: the request's API shape (`None`: any)
+    /// and whether the client asked for a stream. Call before the first chunk.
+    pub fn expect(&mut self, api: Option<ApiShape>, stream: bool) {
+        self.first_token = FirstTokenScanner::new(api, stream);
+    }
+
+    /// The first content token has passed (see [`FirstTokenScanner`]): the adapter notes
+    /// the time of the chunk that makes this true as the TTFT.
+    pub fn first_token_seen(&self) -> bool {
+        self.first_token.found()
+    }
+
     /// Scans one chunk. Cost is linear in the chunk; state is bounded.
     pub fn feed(&mut self, chunk: &[u8]) {
+        if !self.first_token.found() {
+            self.first_token.feed(chunk);
+        }
         self.bytes += chunk.len() as u64;
         let mut at = 0;
         // The next `\n` at or after `at` (or the chunk's end), looked for again only once

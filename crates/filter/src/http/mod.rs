@@ -192,6 +192,7 @@ impl HttpContext for RouterHttp {
         let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
             return Action::Continue;
         };
+        self.usage.expect(decision.api, decision.stream);
         self.reply = Reply {
             status: response_header(":status").and_then(|s| s.parse().ok()),
             from_upstream: property_text(attribute::CODE_DETAILS).as_deref()
@@ -244,10 +245,12 @@ impl HttpContext for RouterHttp {
             return Action::Continue;
         }
         if body_size > 0 {
-            // TTFT is the model's: Envoy's own error replies do not count.
-            if self.reply.from_upstream && self.timing.first_byte_ns.is_none() {
-                self.timing.first_byte_ns = now_ns();
-                self.learn_ttft();
+            // TTFT and TTFB are the model's: Envoy's own error replies do not count. Until
+            // the core has seen the first content token, each chunk's arrival is read.
+            let timed = self.reply.from_upstream && !self.usage.first_token_seen();
+            let now = if timed { now_ns() } else { None };
+            if timed && self.timing.first_byte_ns.is_none() {
+                self.timing.first_byte_ns = now;
             }
             // Each callback sees only the chunk that has not been passed on yet.
             match host::buffer(BufferType::ResponseBody, 0, body_size) {
@@ -258,6 +261,10 @@ impl HttpContext for RouterHttp {
                     }
                 }
                 Err(e) => log::debug!("cannot read a response chunk: host status {}", e.0),
+            }
+            if timed && self.usage.first_token_seen() {
+                self.timing.first_token_ns = now;
+                self.learn_ttft();
             }
         }
         if end_of_stream {
