@@ -411,7 +411,9 @@ impl RouterHttp {
         self.usage.feed(&answer.body);
         let now = now_ns();
         if answer.from_upstream {
+            // Delivered whole: its first byte is its first token.
             self.timing.first_byte_ns = now;
+            self.timing.first_token_ns = now;
         }
         self.timing.end_ns = now;
         self.decision = Some(answer.decision);
