@@ -38,8 +38,8 @@ SETTLE_TIMEOUT_S = 20
 # scrape, an evaluation): a healthy Envoy's model-cluster requests lead its router counts
 # that long, which must not fire the bypass alert.
 ALERT_FOR = "5s"
-# Issue 14's counters: panels on them may be empty until that work lands.
-NOT_YET_EXPORTED = {"tier_router_failovers_total", "tier_router_escalations_total"}
+# Issue 14's cascade counter: its panel may be empty until the filter exports it.
+NOT_YET_EXPORTED = {"tier_router_escalations_total"}
 
 
 class Prometheus:
@@ -182,8 +182,8 @@ def client_of(stack):
 
 
 def send_traffic(routed, bypass):
-    """Requests for every tier (plain and streamed), a fallback, an ignored task and a
-    failing upstream through the filter; a few through the Envoy without it."""
+    """Requests for every tier (plain and streamed), a fallback, an ignored task, a failover
+    and a failing upstream through the filter; a few through the Envoy without it."""
     client = client_of(routed)
     requests = [
         ({"x-task": "classify"}, [{"role": "user", "content": LABEL_PROMPT}], False),
@@ -203,6 +203,15 @@ def send_traffic(routed, bypass):
             )
             if stream:
                 list(answer)
+    # The chat tier fails over from frontier-chat to general-mini (the shipped config).
+    routed.mocks["frontier-chat"].fail_status = 503
+    try:
+        client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "Draft a short note."}],
+            extra_headers={"x-task": "write", "x-request-id": "prom-failover"},
+        )  # fmt: skip
+    finally:
+        routed.mocks["frontier-chat"].fail_status = None
     routed.mocks["reasoning-large"].fail_status = 503
     try:
         with pytest.raises(openai.InternalServerError):
@@ -244,7 +253,7 @@ def settled(monitored):
     routed.access_log.entry("prom-503")  # the last line: every earlier one is written too
     totals = logged_totals(routed)
     sent = sum(v["requests"] for (kind, _), v in totals.items() if kind == "tier")
-    assert sent == 2 * 8 + 1
+    assert sent == 2 * 8 + 2
     cost = sum(v["cost"] for (kind, _), v in totals.items() if kind == "tier")
     baseline = sum(v["baseline"] for (kind, _), v in totals.items() if kind == "tier")
 
@@ -337,6 +346,9 @@ def test_request_and_error_rules_count_what_the_log_shows(monitored, settled):
     answers = totals[("model", "reasoning-large")]["requests"]
     assert errors["reasoning-large"] == pytest.approx(1 / answers)
     assert errors["small-instruct"] == 0
+    failovers = prometheus.query("tier_model_reason:tier_router_failovers:rate5m", at)
+    moved = [(labels["tier"], labels["model"]) for labels, rate in failovers if rate > 0]
+    assert moved == [("chat", "frontier-chat")]
     ignored = prometheus.by("reason", "reason:tier_router_untrusted_task:rate5m", at)
     assert ignored["unknown_task"] > 0
     fallbacks = [e for e in routed.access_log.entries() if e[harness.TIER] == "fallback"]
@@ -352,7 +364,7 @@ def test_the_bypass_alert_fires_for_the_envoy_without_the_filter(monitored, sett
     unrouted = prometheus.by("envoy", "instance:tier_router_unrouted:ratio_rate5m", at)
     # Every routed request counted (up to float rounding of the summed rates); none bypassed.
     assert unrouted == pytest.approx({"routed": 0, "bypass": 1}, abs=1e-9)
-    # Only the bypass fires: healthy traffic (one 503 among 17) trips no other alert.
+    # Only the bypass fires: healthy traffic (a 503 and a failover among 18) trips no other alert.
     bypassed = ("TierRouterFilterBypassed", "bypass")
     prometheus.wait_until(lambda: bypassed in prometheus.firing(), "bypass alert")
     assert prometheus.firing() == [("TierRouterFilterBypassed", "bypass")]
@@ -404,7 +416,7 @@ def test_the_dashboard_has_a_datasource_variable_every_panel_uses():
 
 
 def pending_counter(expr):
-    """Issue 14's counter a query reads, when Envoy does not export it (yet)."""
+    """The not-yet-exported counter a query reads, if any."""
     for name in NOT_YET_EXPORTED:
         if name.removeprefix("tier_router_").removesuffix("_total") in expr:
             return name
