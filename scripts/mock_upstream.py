@@ -274,7 +274,7 @@ def sse_events(kind, name, request):
 def parse_json_object(body):
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: Python's limit
         return None
     return value if isinstance(value, dict) else None
 

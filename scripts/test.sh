@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO_ROOT"
 
 ensure_wasm_target
-ensure_venv openai anthropic pytest pyyaml prometheus_client
+ensure_venv openai anthropic pytest pyyaml prometheus_client h2
 # promtool for the rules' checks; prometheus for tests/e2e/test_prometheus.py.
 ensure_debian_packages promtool=prometheus prometheus=prometheus
 # Headless Chromium for tests/e2e/test_report_html.py (the HTML report in a real browser).
