@@ -1,5 +1,5 @@
 # Entry points; the scripts hold the logic (and install what is missing).
-.PHONY: demo test wasm cli envoy-config fuzz fuzz-smoke
+.PHONY: demo test wasm cli envoy-config fuzz fuzz-smoke soak
 
 demo:
 	bash scripts/demo.sh
@@ -13,6 +13,10 @@ fuzz-smoke:
 
 fuzz:
 	bash scripts/fuzz.sh long
+
+# Mixed traffic at saturation for 10 minutes (docs/reliability.md); SOAK_ARGS="--duration 120".
+soak:
+	bash -c 'source scripts/common.sh && ensure_venv pytest pyyaml >/dev/null && "$$VENV/bin/python" scripts/soak.py $(SOAK_ARGS)'
 
 # The filter as shipped: cargo profile `wasm`, then wasm-opt -Oz.
 wasm:

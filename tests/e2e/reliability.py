@@ -1,8 +1,13 @@
 """Checks every reliability case makes (docs/reliability.md): the filter answered nothing
-itself with a 5xx, and its VM neither trapped nor was reloaded while the case ran."""
+itself with a 5xx, and its VM neither trapped nor was reloaded while the case ran. Also the
+fault cases' setup (one model per tier, short route timeouts), shared with scripts/soak.py."""
+
+import copy
 
 import pytest
 
+# The hung-upstream case waits this long for Envoy's 504 (120 s in the shipped bootstrap).
+ROUTE_TIMEOUT = "1s"
 RUNTIME = "wasm.envoy.wasm.runtime.v8"
 # Envoy's counters of VM life: a trap under FAIL_RELOAD raises the reload counters and
 # `created` (tests/e2e/test_bypass.py shows they move).
@@ -29,7 +34,7 @@ def vm_counters(stack):
 
 @pytest.fixture
 def vm_unchanged(request):
-    """Fails the test when the VM of `stack_fixture` trapped or was reloaded during it."""
+    """Fails the test when the VM of the module's STACK_FIXTURE trapped or was reloaded."""
     stack = request.getfixturevalue(request.module.STACK_FIXTURE)
     before = vm_counters(stack)
     yield stack
@@ -40,3 +45,21 @@ def assert_not_from_filter(log):
     """No local reply of the filter or of a failed VM (`wasm_fail_stream`) answered."""
     details = log.get("response_code_details") or ""
     assert "wasm" not in details, details
+
+
+def one_model_per_tier(config):
+    """The filter config with each tier cut to its first model, and no failover settings."""
+    config = copy.deepcopy(config)
+    for tier in config["tiers"]:
+        tier["models"] = tier["models"][:1]
+        for key in [k for k in tier if "failover" in k]:
+            del tier[key]
+    for key in [k for k in config if "failover" in k]:
+        del config[key]
+    return config
+
+
+def short_route_timeouts(text):
+    """An `edit_bootstrap` hook: every route times out after ROUTE_TIMEOUT."""
+    assert "timeout: 120s" in text
+    return text.replace("timeout: 120s", f"timeout: {ROUTE_TIMEOUT}")

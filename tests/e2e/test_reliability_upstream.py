@@ -4,7 +4,6 @@ client gets the upstream's error as it was sent, or Envoy's own 503/504; the fil
 nothing itself, its VM survives, and the log bills nothing the upstream did not report and
 marks a cut stream as cut (docs/reliability.md)."""
 
-import copy
 import http.client
 import json
 import uuid
@@ -14,7 +13,8 @@ import pytest
 import harness
 from faulty_upstream import FAULT_HEADER, FaultyUpstream
 from harness import MODEL, TIER
-from reliability import assert_not_from_filter, vm_unchanged  # noqa: F401 (fixture)
+from reliability import assert_not_from_filter, one_model_per_tier, short_route_timeouts
+from reliability import vm_unchanged  # noqa: F401 (fixture)
 
 STACK_FIXTURE = "fault_stack"
 CHAT = "/v1/chat/completions"
@@ -24,26 +24,8 @@ USAGE_SOURCE = "tier_router.usage_source"
 UPSTREAM_STATUS = "tier_router.upstream_status"
 CUT = "tier_router.response_cut"
 ABSENT = (None, "-", "")
-ROUTE_TIMEOUT = "1s"
 
 pytestmark = pytest.mark.usefixtures("vm_unchanged")
-
-
-def one_model_per_tier(config):
-    """The filter config with each tier cut to its first model, and no failover settings."""
-    config = copy.deepcopy(config)
-    for tier in config["tiers"]:
-        tier["models"] = tier["models"][:1]
-        for key in [k for k in tier if "failover" in k]:
-            del tier[key]
-    for key in [k for k in config if "failover" in k]:
-        del config[key]
-    return config
-
-
-def short_route_timeouts(text):
-    assert "timeout: 120s" in text
-    return text.replace("timeout: 120s", f"timeout: {ROUTE_TIMEOUT}")
 
 
 @pytest.fixture(scope="module")
