@@ -16,6 +16,7 @@ from mock_upstream import MockUpstream, ReceivedRequest, _Handler, sse_events
 FAULT_HEADER = "x-mock-fault"
 # How long a `hang` holds the request: longer than the test bootstrap's route timeout.
 HANG_S = 4.0
+SLOW_EVENT_GAP_S = 0.2
 GARBAGE = b"<html>502 Bad Gateway</html>\x00\xff\xfe not json {{{"
 
 
@@ -80,6 +81,20 @@ class _FaultyHandler(_Handler):
         time.sleep(0.1)
         self.abort_connection()
 
+    def slow_stream(self, arg, body):
+        """A whole SSE stream, one event every SLOW_EVENT_GAP_S (a client may leave mid-way)."""
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        try:
+            for event in sse_events("chat", self.upstream.name, json.loads(body)):
+                self.write_chunk(event.encode())
+                time.sleep(SLOW_EVENT_GAP_S)
+            self.write_chunk(b"")
+        except OSError:  # Envoy reset the stream when the client left
+            self.close_connection = True
+
     def garbage(self, arg, body):
         """A 200 whose body is not what it claims (`application/json`, not JSON)."""
         self.send_response(200)
@@ -101,5 +116,6 @@ FAULTS = {
     "reset": _FaultyHandler.reset,
     "hang": _FaultyHandler.hang,
     "cut": _FaultyHandler.cut_stream,
+    "slow": _FaultyHandler.slow_stream,
     "garbage": _FaultyHandler.garbage,
 }

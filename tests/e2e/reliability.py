@@ -47,15 +47,21 @@ def assert_not_from_filter(log):
     assert "wasm" not in details, details
 
 
+# Settings that could answer from another model than the tier's first (failover, cascade).
+OTHER_MODEL_KEYS = ("failover", "cascade")
+
+
 def one_model_per_tier(config):
-    """The filter config with each tier cut to its first model, and no failover settings."""
+    """The filter config with each tier cut to its first model, and no settings that could
+    answer from another model: a fault then reaches the client as the upstream sent it."""
     config = copy.deepcopy(config)
+    for node in [config, *config["tiers"]]:
+        for key in [k for k in node if any(word in k for word in OTHER_MODEL_KEYS)]:
+            del node[key]
+        if node.get("policy") in OTHER_MODEL_KEYS:
+            del node["policy"]
     for tier in config["tiers"]:
         tier["models"] = tier["models"][:1]
-        for key in [k for k in tier if "failover" in k]:
-            del tier[key]
-    for key in [k for k in config if "failover" in k]:
-        del config[key]
     return config
 
 

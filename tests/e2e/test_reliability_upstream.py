@@ -129,6 +129,25 @@ def test_a_stream_cut_before_done_is_logged_as_cut(fault_stack):
     assert int(log["gen_ai.usage.output_tokens"]) > 0
 
 
+def test_a_client_that_leaves_mid_stream_is_logged_as_cut(fault_stack):
+    request_id = str(uuid.uuid4())
+    headers = {"x-request-id": request_id, FAULT_HEADER: "slow", "content-type": "application/json"}
+    conn = http.client.HTTPConnection("127.0.0.1", fault_stack.listener_port, timeout=10)
+    try:
+        conn.request("POST", CHAT, json.dumps(label_body(stream=True)), headers)
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.read1(64)  # the first event arrived; then the client goes away
+    finally:
+        conn.close()
+    log = fault_stack.access_log.entry(request_id)
+    assert (log[TIER], log[MODEL], log["status"]) == ("label", "small-instruct", 200)
+    assert "DC" in log["response_flags"].split(","), log["response_flags"]
+    assert log[CUT] == "true"
+    assert (log[UPSTREAM_STATUS], log[USAGE_SOURCE]) == ("200", "estimated")
+    assert_not_from_filter(log)
+
+
 def test_a_complete_stream_is_not_marked_cut(fault_stack):
     request_id = str(uuid.uuid4())
     body = label_body(stream=True)
