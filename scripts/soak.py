@@ -139,7 +139,7 @@ def read_log(path):
                 kinds["unparsable line"] += 1
                 continue
             lines += 1
-            cut = entry.get("tier_router.response_cut") == "true"
+            cut = entry.get("tier_router.response_complete") == "false"
             kinds[(entry["status"], entry.get("response_flags"), "cut" if cut else "")] += 1
             filter_replies += "wasm" in (entry.get("response_code_details") or "")
             if entry.get("tier_router.tier") == "chat" or entry.get("tier_router.decision_source") == "session":

@@ -49,11 +49,13 @@ def assert_not_from_filter(log):
 
 # Settings that could answer from another model than the tier's first (failover, cascade).
 OTHER_MODEL_KEYS = ("failover", "cascade")
+MAX_EJECT_AFTER_FAILURES = 1000  # crates/core/src/config/bounds.rs
 
 
 def one_model_per_tier(config):
-    """The filter config with each tier cut to its first model, and no settings that could
-    answer from another model: a fault then reaches the client as the upstream sent it."""
+    """The filter config with each tier cut to its first model, no settings that could
+    answer from another model, and no cool-down: a fault then reaches the client as the
+    upstream sent it, every time."""
     config = copy.deepcopy(config)
     for node in [config, *config["tiers"]]:
         for key in [k for k in node if any(word in k for word in OTHER_MODEL_KEYS)]:
@@ -62,6 +64,15 @@ def one_model_per_tier(config):
             del node["policy"]
     for tier in config["tiers"]:
         tier["models"] = tier["models"][:1]
+        # Failover is on by default, to the fallback model after the tier's own.
+        tier["failover"] = {"enabled": False}
+    # No cool-down after a failure: with one model, a cooling tier would be "down" and its
+    # next requests sent to the fallback (`on_tier_down`), so each case would depend on the
+    # one before it.
+    config["policies"] = dict(
+        config.get("policies", {}), unhealthy_seconds=0, max_retry_after_seconds=0,
+        eject_after_failures=MAX_EJECT_AFTER_FAILURES,
+    )  # fmt: skip
     return config
 
 
