@@ -141,10 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.upstream.delay_s:
             time.sleep(self.upstream.delay_s)
         if self.upstream.fail_status:
+            extra = {"retry-after": self.upstream.retry_after} if self.upstream.retry_after else {}
+            if isinstance(self.upstream.fail_body, bytes):  # b"": a bare status, no body
+                return self.send_raw(self.upstream.fail_body, self.upstream.fail_status, extra)
             error = self.upstream.fail_body or {
                 "error": {"message": "mock failure", "type": "mock_error"}
             }
-            extra = {"retry-after": self.upstream.retry_after} if self.upstream.retry_after else {}
             return self.send_json(error, status=self.upstream.fail_status, headers=extra)
         if self.upstream.raw_answer is not None:
             return self.send_raw(self.upstream.raw_answer)
@@ -199,8 +201,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def send_raw(self, data):
-        self.send_response(200)
+    def send_raw(self, data, status=200, headers=None):
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, str(value))
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.send_header("x-mock-upstream", self.upstream.name)

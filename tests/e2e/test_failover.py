@@ -116,6 +116,22 @@ def test_a_429_with_retry_after_is_answered_by_the_next_model(stack):
     assert float(log["tier_router.cost_usd"]) > 0
 
 
+def test_a_bare_429_without_a_body_is_answered_by_the_next_model(stack):
+    # No body to replace: the next model's answer goes out as a reply of its own.
+    stack.mocks["first"].fail_status = 429
+    stack.mocks["first"].retry_after = "5"
+    stack.mocks["first"].fail_body = b""
+    request_id = str(uuid.uuid4())
+    response = stack.send("POST", CHAT, chat("hi"), {"x-task": "trio", "x-request-id": request_id})
+    assert (response.status, response.json()["model"]) == (200, "second")
+    assert "retry-after" not in response.headers
+    assert response.headers["x-tier-router-model"] == "second"
+    assert response.headers["x-mock-upstream"] == "second"
+    log = stack.access_log.entry(request_id)
+    assert [a["outcome"] for a in attempts(log)] == ["failed_over:rate_limited", "served"]
+    assert log[MODEL] == "second"
+
+
 @pytest.mark.parametrize("status", [500, 503])
 def test_a_server_error_is_answered_by_the_next_model(stack, status):
     stack.mocks["first"].fail_status = status

@@ -332,8 +332,7 @@ impl RouterHttp {
             retry.ready = Some(answer);
             return;
         }
-        self.deliver(shared, answer);
-        if resume {
+        if self.deliver(shared, answer) && resume {
             warn_on_err("resume the response", host::resume_response());
         }
     }
@@ -375,8 +374,10 @@ impl RouterHttp {
     }
 
     /// Writes `answer` over the held response, then accounts for it.
-    fn deliver(&mut self, shared: &Shared, answer: Answer) {
+    /// Returns false when the answer went as a local reply (nothing is left to resume).
+    fn deliver(&mut self, shared: &Shared, answer: Answer) -> bool {
         let config = &shared.config;
+        let mut replaced = true;
         clear_response_headers();
         let status = answer.status.to_string();
         warn_on_err(
@@ -394,10 +395,17 @@ impl RouterHttp {
             "set content-length",
             host::set_header(MapType::ResponseHeaders, "content-length", &length),
         );
-        if let Err(e) = host::set_buffer(BufferType::ResponseBody, 0, usize::MAX, &answer.body) {
-            log::warn!("cannot replace the response body: host status {}", e.0);
-        }
         self.add_decision_headers(config, &answer.decision);
+        if let Err(e) = host::set_buffer(BufferType::ResponseBody, 0, usize::MAX, &answer.body) {
+            // The held response had no body (a bare 429): there is no buffer to replace, so
+            // the answer goes as a local reply of its own, with its headers.
+            log::debug!(
+                "no response body to replace (host status {}): local reply",
+                e.0
+            );
+            replaced = false;
+            self.reply_locally(config, &answer);
+        }
         if answer.decision.tier.is_some()
             && answer.decision.source == tier_router_core::Source::Session
         {
@@ -418,6 +426,32 @@ impl RouterHttp {
         self.timing.end_ns = now;
         self.decision = Some(answer.decision);
         self.account(true);
+        replaced
+    }
+
+    /// Sends `answer` as a local reply: its status, headers (the decision headers included)
+    /// and body; Envoy sets content-length.
+    fn reply_locally(&self, config: &tier_router_core::Config, answer: &Answer) {
+        let mut pairs: Vec<(&str, &str)> = answer
+            .headers
+            .iter()
+            .filter(|(n, _)| !HOP_BY_HOP.contains(&n.as_str()))
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let tier = config.tier_name(&answer.decision);
+        let model = &config.model(answer.decision.model).name;
+        if config.decision_headers {
+            pairs.push((config.headers.response_tier.as_str(), tier));
+            pairs.push((config.headers.response_model.as_str(), model.as_str()));
+        }
+        let headers = wire::serialize_pairs(&pairs);
+        let sent = host::send_http_response(
+            u32::from(answer.status),
+            "tier_router_failover",
+            &headers,
+            &answer.body,
+        );
+        warn_on_err("send the answer as a local reply", sent);
     }
 }
 

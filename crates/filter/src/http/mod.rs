@@ -188,6 +188,10 @@ impl HttpContext for RouterHttp {
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        // A failed-over answer sent as a local reply comes through here again: it is done.
+        if self.accounted {
+            return Action::Continue;
+        }
         self.settle_client_model();
         let (Some(shared), Some(decision)) = (self.shared.clone(), self.decision.as_ref()) else {
             return Action::Continue;
