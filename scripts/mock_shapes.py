@@ -100,6 +100,29 @@ def chat_completion(upstream, body):
     }
 
 
+def shape_chat(payload, reply, body):
+    """Replaces the answer of a `chat_completion` payload with `reply`'s fields (see
+    MockUpstream.chat_reply); usage follows the new content."""
+    choice = payload["choices"][0]
+    message = choice["message"]
+    for key in ("content", "refusal"):
+        if key in reply:
+            message[key] = reply[key]
+    choice["finish_reason"] = reply.get("finish_reason", "stop")
+    content = message["content"] or ""
+    if body.get("logprobs") and "logprob" in reply:
+        tokens = words(content) or [""]
+        choice["logprobs"] = {
+            "content": [
+                {"token": t, "logprob": reply["logprob"], "bytes": None, "top_logprobs": []}
+                for t in tokens
+            ],
+            "refusal": None,
+        }
+    payload["usage"] = chat_usage(*usage_for(body, content))
+    return payload
+
+
 def chat_completion_events(upstream, body):
     """SSE `data:` payloads of a streamed chat completion (without the final [DONE])."""
     answer = answer_for(upstream, body)

@@ -70,6 +70,10 @@ class MockUpstream:
         # Streams: after this many SSE events, stop sending for `stall_s` seconds.
         self.stall_after_events = None
         self.stall_s = 0.0
+        # When set, a function (request body -> dict) shaping non-streamed Chat Completions
+        # answers: `content`, `finish_reason`, `refusal`, and `logprob` (every token's, sent
+        # when the request asks for logprobs). For answers a cascade's gate must reject.
+        self.chat_reply = None
         self.log = log
         self._received = []
         self._lock = threading.Lock()
@@ -166,6 +170,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if request.get("stream") is True and stream_kind:
                     return self.send_stream(stream_kind, request)
                 payload = build(self.upstream.name, request)
+                if self.upstream.chat_reply and suffix == "/chat/completions":
+                    mock_shapes.shape_chat(payload, self.upstream.chat_reply(request), request)
                 # Like a server that reports no usage, for the estimate's tests.
                 if self.headers.get("x-mock-no-usage"):
                     payload.pop("usage", None)

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::host::{self, MetricType};
 use tier_router_core::account::{Account, STATUS_CLASSES};
+use tier_router_core::cascade::Reason;
 use tier_router_core::config::{Config, ModelId, TierId};
 use tier_router_core::decide::{Decision, Source};
 use tier_router_core::failover::Failure;
@@ -40,6 +41,8 @@ pub struct Metrics {
     /// In `PassReason::ALL` order.
     passthrough: Vec<Option<Counter>>,
     rejected: Vec<Option<Counter>>,
+    /// Cascade escalations by (tier index, model escalated from), in [`Reason::ALL`] order.
+    escalations: HashMap<(usize, ModelId), Vec<Option<Counter>>>,
 }
 
 #[derive(Debug, Default)]
@@ -159,8 +162,56 @@ impl Metrics {
                     .insert((source.as_str(), *tier), counters.define(&name));
             }
         }
+        for (i, tier) in config.tiers.iter().enumerate() {
+            if tier.cascade.is_none() {
+                continue;
+            }
+            for model in &tier.models {
+                let name = |r: &Reason| {
+                    let model = config.model(*model).name.replace('.', "_");
+                    metric::by_reason_tier_model(
+                        metric::ESCALATIONS,
+                        r.as_str(),
+                        &tier.name,
+                        &model,
+                    )
+                };
+                let by_reason = Reason::ALL
+                    .iter()
+                    .map(|r| counters.define(&name(r)))
+                    .collect();
+                metrics.escalations.insert((i, *model), by_reason);
+            }
+        }
         metrics.counters = counters;
         metrics
+    }
+
+    /// Counts a cascade moving on from `decision.model` for `reason`.
+    pub fn escalated(&self, decision: &Decision, reason: Reason) {
+        let Some(tier) = decision.tier else { return };
+        let slot = Reason::ALL.iter().position(|r| *r == reason);
+        let counter = self
+            .escalations
+            .get(&(tier.0, decision.model))
+            .and_then(|c| slot.and_then(|i| c.get(i)))
+            .copied()
+            .flatten();
+        self.counters.add(counter, 1);
+    }
+
+    /// Counts the request a cascade sends to its next model.
+    pub fn attempt_sent(&self, next: &Decision) {
+        if let Some(pair) = self.pairs.get(&(next.tier.map(|t| t.0), next.model)) {
+            self.counters.add(pair.requests, 1);
+        }
+    }
+
+    /// Counts an attempt that was not served, as its own model's response.
+    pub fn attempt_accounted(&self, tier: Option<TierId>, model: ModelId, account: &Account) {
+        if let Some(pair) = self.pairs.get(&(tier.map(|t| t.0), model)) {
+            self.add_response(pair, account);
+        }
     }
 
     /// Hands the counts of the requests since the last flush to Envoy.
@@ -245,6 +296,11 @@ impl Metrics {
         if decision.is_passthrough() {
             counters.add(pair.requests, 1);
         }
+        self.add_response(pair, account);
+    }
+
+    fn add_response(&self, pair: &PairMetrics, account: &Account) {
+        let counters = &self.counters;
         counters.add(pair.input_tokens, account.usage.input_tokens);
         counters.add(pair.output_tokens, account.usage.output_tokens);
         counters.add(pair.cost, account.cost_micro_usd.unwrap_or(0));

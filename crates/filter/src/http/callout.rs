@@ -6,8 +6,8 @@
 //! the failed one's are left) and body. A failed callout moves on the same way.
 //!
 //! The core decides (`Config::next_attempt`, `Failure`, health); this file only holds the
-//! phase and makes the host calls. Cascades reuse [`RouterHttp::send_attempt`] and
-//! [`RouterHttp::answer_with`].
+//! phase and makes the host calls. The cascade (`cascade.rs`) uses the same host calls and
+//! header lists.
 
 use proxy_wasm::types::Action;
 
@@ -22,7 +22,7 @@ use tier_router_core::usage::UsageScanner;
 use tier_router_core::{names, wire, Decision};
 
 /// Request headers not copied onto a callout: Envoy sets them, or the router owns them.
-const NOT_RESENT: [&str; 6] = [
+pub(super) const NOT_RESENT: [&str; 6] = [
     "content-length",
     "transfer-encoding",
     "accept-encoding",
@@ -31,7 +31,7 @@ const NOT_RESENT: [&str; 6] = [
     names::ROUTE_TIER_HEADER,
 ];
 /// Response headers of an answer not copied onto the client's response.
-const HOP_BY_HOP: [&str; 5] = [
+pub(super) const HOP_BY_HOP: [&str; 5] = [
     "content-length",
     "transfer-encoding",
     "connection",
@@ -477,7 +477,7 @@ fn call_headers(num_headers: usize) -> Vec<(String, String)> {
 }
 
 /// Removes every header of the held response (its `retry-after`, its `content-type`...).
-fn clear_response_headers() {
+pub(super) fn clear_response_headers() {
     let serialized = host::header_pairs(MapType::ResponseHeaders).unwrap_or_default();
     let names: Vec<String> = wire::header_pairs(&serialized)
         .unwrap_or_default()

@@ -5,6 +5,7 @@
 //! The callbacks are here; `request.rs` and `response.rs` hold what each path does.
 
 mod callout;
+mod cascade;
 mod request;
 mod response;
 
@@ -47,6 +48,8 @@ pub struct RouterHttp {
     retry: Option<callout::Retry>,
     /// A non-streamed 2xx JSON answer passing through: is it an object end to end?
     json_ends: Option<JsonEnds>,
+    /// Set for a request of a cascade tier (`cascade.rs`).
+    cascade: Option<cascade::Cascade>,
 }
 
 /// What the host says about the caller, read only for `explicit_tasks.trusted`.
@@ -91,6 +94,7 @@ impl RouterHttp {
             accounted: false,
             retry: None,
             json_ends: None,
+            cascade: None,
         }
     }
 
@@ -125,7 +129,11 @@ impl Context for RouterHttp {
         body_size: usize,
         _num_trailers: usize,
     ) {
+        // Each ignores a token it did not send.
         self.call_answered(token_id, num_headers, body_size);
+        if let Some(shared) = self.shared.clone() {
+            self.cascade_call_response(&shared, token_id, body_size);
+        }
     }
 }
 
@@ -224,6 +232,14 @@ impl HttpContext for RouterHttp {
             }
         }
         self.add_decision_headers(&shared.config, &decision);
+        if self.cascade_holds() {
+            // The gate reads the whole answer before any of it goes to the client.
+            return if end_of_stream {
+                self.cascade_end(&shared, &[])
+            } else {
+                Action::Pause
+            };
+        }
         let json = response_header("content-type").is_some_and(|t| t.contains("json"));
         if json && !decision.stream && self.reply.upstream_succeeded() {
             self.json_ends = Some(JsonEnds::default());
@@ -247,6 +263,15 @@ impl HttpContext for RouterHttp {
         }
         if self.decision.is_none() || self.accounted {
             return Action::Continue;
+        }
+        if let Some(shared) = self.shared.clone().filter(|_| self.cascade_holds()) {
+            if !end_of_stream {
+                return Action::Pause;
+            }
+            let body = host::buffer(BufferType::ResponseBody, 0, body_size)
+                .map_err(|e| log::warn!("cannot read the answer to check: host status {}", e.0))
+                .unwrap_or_default();
+            return self.cascade_end(&shared, &body);
         }
         if body_size > 0 {
             // TTFT and TTFB are the model's: Envoy's own error replies do not count. Until
@@ -280,6 +305,17 @@ impl HttpContext for RouterHttp {
     fn on_log(&mut self) {
         // A response torn down before its end still gets a record, with what was seen.
         self.account(false);
+    }
+}
+
+impl RouterHttp {
+    /// The held first answer is complete: the gate decides; a served answer is accounted.
+    fn cascade_end(&mut self, shared: &Shared, body: &[u8]) -> Action {
+        let action = self.cascade_answer(shared, body);
+        if action == Action::Continue {
+            self.account(true);
+        }
+        action
     }
 }
 

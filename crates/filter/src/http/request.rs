@@ -233,7 +233,10 @@ impl RouterHttp {
             Ok(body) => {
                 let admit = shared.config.route_body(&self.head(), &body, &self.env());
                 let action = self.admit(shared, admit, self.body_size);
-                self.keep_for_retry(shared, body);
+                // A gated cascade keeps the body itself; any other request may fail over.
+                if let Some(body) = self.begin_cascade(shared, body) {
+                    self.keep_for_retry(shared, body);
+                }
                 action
             }
             Err(e) => {

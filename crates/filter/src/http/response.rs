@@ -81,9 +81,25 @@ impl RouterHttp {
         if spent > 0 {
             account.cost_micro_usd = Some(account.cost_micro_usd.unwrap_or(0) + spent);
         }
+        // A cascade's attempts are metered as their own models'; its log line adds them up.
+        let metered = account.clone();
+        let cascade_fields = self.cascade.as_ref().map(|c| {
+            let earlier: Vec<_> = c.earlier.iter().map(|(a, _)| a.clone()).collect();
+            for (attempt, attempt_account) in &c.earlier {
+                shared
+                    .metrics
+                    .attempt_accounted(decision.tier, attempt.model, attempt_account);
+            }
+            config.cascade_fields(c.mode, &earlier, &decision, &mut account, c.verdict)
+        });
         let mut fields = config.log_record(&decision, &account);
         if decision.is_served() && !decision.is_passthrough() {
             fields.extend(config.attempt_fields(&decision, &attempts, complete));
+        }
+        if let Some(cascade_fields) = cascade_fields {
+            // The cascade lists every attempt itself, in the same shape.
+            fields.retain(|(key, _)| *key != state::ATTEMPTS);
+            fields.extend(cascade_fields);
         }
         match config.filter_state {
             FilterStateLayout::Record => set_state(state::RECORD, &record_json(&fields)),
@@ -93,7 +109,7 @@ impl RouterHttp {
                 }
             }
         }
-        shared.metrics.accounted(&decision, &account);
+        shared.metrics.accounted(&decision, &metered);
     }
 
     /// Feeds `fastest_ttft`: every VM learns from every response its tier routed.
