@@ -362,7 +362,15 @@ fn a_cascade_starts_at_the_first_model_and_escalates_in_order_up_to_the_bound() 
     let contract = AnswerContract::of_request(&original, &parsed);
     let bad = chat_answer(json!(""), "stop");
     let good = chat_answer(json!("positive"), "stop");
-    let step = |n, status, body: &[u8]| config.cascade_step(&decision, n, &contract, status, body);
+    // Each step is asked with the decision of the attempt that answered.
+    let at = |model: &str| Decision {
+        model: config.model_id(model).unwrap(),
+        ..decision.clone()
+    };
+    let step = |n, status, body: &[u8]| {
+        let model = ["cheap", "strong", "strongest"][n];
+        config.cascade_step(&at(model), n, &contract, status, body)
+    };
     let Step::Escalate { reason, to } = step(0, Some(200), &bad) else {
         panic!("expected an escalation")
     };
@@ -392,6 +400,49 @@ fn a_cascade_starts_at_the_first_model_and_escalates_in_order_up_to_the_bound() 
         Step::Escalate {
             reason: Reason::UpstreamError,
             to: config.model_id("strongest").unwrap()
+        }
+    );
+}
+
+#[test]
+fn a_pinned_session_turn_cascades_too() {
+    use tier_router_core::store::MemoryStore;
+    use tier_router_core::{Env, Source};
+    let config = common::compile(&json!({
+        "fallback_model": "mini",
+        "models": [{"name": "cheap", "cluster": "a"}, {"name": "strong", "cluster": "b"}, {"name": "mini", "cluster": "m"}],
+        "tiers": [{"name": "label", "models": ["cheap", "strong"], "policy": "cascade"}],
+        "sessions": {"enabled": true}
+    }))
+    .unwrap();
+    let store = MemoryStore::new();
+    let env = Env {
+        store: &store,
+        now_ns: 1,
+    };
+    let body = serde_json::to_vec(&chat_request(json!({}))).unwrap();
+    let head = RequestHead {
+        path: CHAT,
+        task: Some("label"),
+        session: Some("s1"),
+        ..RequestHead::default()
+    };
+    config.route_in(&head, Some(&body), &env);
+    let later = RequestHead { task: None, ..head };
+    let turn = config.route_in(&later, Some(&body), &env).decision;
+    assert_eq!(turn.source, Source::Session);
+    let step = config.cascade_step(
+        &turn,
+        0,
+        &AnswerContract::default(),
+        Some(200),
+        &chat_answer(json!(""), "stop"),
+    );
+    assert_eq!(
+        step,
+        Step::Escalate {
+            reason: Reason::Empty,
+            to: config.model_id("strong").unwrap()
         }
     );
 }

@@ -74,7 +74,7 @@ impl Config {
             Some(s) if (200..300).contains(&s) => gate.check(decision.api, contract, body),
             _ => Verdict::Escalate(Reason::UpstreamError),
         };
-        let next = decision.candidates.get(escalations + 1).copied();
+        let next = self.cascade_next(decision);
         match (verdict, next) {
             (Verdict::Escalate(reason), Some(to)) if escalations < gate.max_escalations => {
                 Step::Escalate { reason, to }
@@ -83,6 +83,22 @@ impl Config {
                 verdict: Some(verdict),
             },
         }
+    }
+
+    /// The escalation order: the tier's models that serve the request's API, in `models`
+    /// order (a session's pinned turn, which has no candidates, too).
+    fn cascade_chain(&self, decision: &Decision) -> Vec<ModelId> {
+        match decision.tier {
+            Some(tier) => self.serving(&self.tier(tier).models, decision.api),
+            None => Vec::new(),
+        }
+    }
+
+    /// The model after `decision.model` in the escalation order.
+    fn cascade_next(&self, decision: &Decision) -> Option<ModelId> {
+        let chain = self.cascade_chain(decision);
+        let at = chain.iter().position(|m| *m == decision.model)?;
+        chain.get(at + 1).copied()
     }
 
     /// The request body for `model`: the client's `original` bytes with the edits the router
@@ -113,8 +129,8 @@ impl Config {
         let Some(gate) = self.cascade_gate(decision) else {
             return false;
         };
-        let position = decision
-            .candidates
+        let position = self
+            .cascade_chain(decision)
             .iter()
             .position(|m| *m == decision.model);
         let checked = position.is_some_and(|i| i < gate.max_escalations);
