@@ -45,6 +45,9 @@ CASCADE_CONFIG = {
             "cascade": {"min_mean_logprob": -1.0},
         },
     ],
+    # No cool-down: a model's error in one test must not move the next test's first attempt
+    # (a cooling first model is skipped, docs/cascade.md).
+    "policies": {"unhealthy_seconds": 0},
 }
 
 SENTIMENT_SCHEMA = {
