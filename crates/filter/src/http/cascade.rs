@@ -150,6 +150,7 @@ impl RouterHttp {
         let timing = Timing {
             start_ns: c.attempt_start_ns,
             first_byte_ns: None,
+            first_token_ns: None,
             end_ns: Some(now),
         };
         let usage = std::mem::take(&mut self.usage);
@@ -237,6 +238,7 @@ impl RouterHttp {
         let timing = Timing {
             start_ns: c.attempt_start_ns,
             first_byte_ns: None,
+            first_token_ns: None,
             end_ns: Some(now),
         };
         let reason = match verdict {
@@ -294,7 +296,10 @@ impl RouterHttp {
         };
         let was_held = c.call.is_none() && !c.released;
         c.released = true;
-        self.timing.first_byte_ns = now_ns();
+        // The client's first byte and first token: the answer goes out whole.
+        let now = now_ns();
+        self.timing.first_byte_ns = now;
+        self.timing.first_token_ns = now;
         if was_held && !c.earlier.is_empty() {
             warn_on_err("resume the response", host::resume_response());
         }
