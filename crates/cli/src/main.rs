@@ -10,6 +10,7 @@ mod fmt;
 mod label;
 mod report;
 mod table;
+mod train;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -62,6 +63,13 @@ enum Command {
     /// {"tier","prompt","source","id"} line per label to --out, synced after every key.
     /// Resumable; interactive only.
     Label(label::Args),
+    /// Train a tier model from labelled prompts (JSONL) and score it on prompts it did not see.
+    ///
+    /// Deterministic: the same data and flags give the same model bytes. Prints per-tier
+    /// precision, recall and the confusion matrix on a held-out split (--holdout), and with
+    /// --cv-by FIELD leave-one-group-out cross-validation; then writes the model trained on
+    /// every line. Give it to the filter as classifier.model.weights_base64 (docs/classifier.md).
+    Train(train::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +79,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => classify::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Label(args) => label::run(&args),
+        Command::Train(args) => train::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,4 +119,11 @@ fn compile(text: &ConfigText) -> Result<Config, String> {
 /// Loads and validates `path`, or the built-in default configuration.
 fn load_config(path: Option<&Path>) -> Result<Config, String> {
     compile(&read_config(path)?)
+}
+
+/// Reads and parses a model file.
+fn read_model(path: &Path) -> Result<tier_router_core::learn::Model, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    tier_router_core::learn::Model::from_bytes(&bytes)
+        .map_err(|e| format!("{}: not a usable model: {e}", path.display()))
 }

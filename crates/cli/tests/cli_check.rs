@@ -65,6 +65,8 @@ fn every_lint_names_what_it_found() {
         "warning[unpriced-model]: model `big` (tier analysis) has no price_per_1m",
         "warning[unused-model]: model `spare`",
         "warning[no-baseline]: no baseline_model",
+        "warning[model-off]: the built-in model picks among label, chat and analysis, and this \
+         config has no tier chat; so the model is off",
     ];
     for line in expected {
         assert!(
@@ -73,7 +75,7 @@ fn every_lint_names_what_it_found() {
             out.stdout
         );
     }
-    assert!(out.stdout.contains("9 warnings"), "{}", out.stdout);
+    assert!(out.stdout.contains("10 warnings"), "{}", out.stdout);
     // Tiers that are fine are not reported.
     assert!(!out.stdout.contains("tier `label` cues look like topics"));
 }
@@ -86,7 +88,8 @@ fn an_allow_list_that_holds_every_address_is_flagged() {
         "baseline_model": "mini",
         "models": [{"name": "mini", "cluster": "c_mini", "price_per_1m": {"input": 0.15, "output": 0.6}}],
         "tiers": [{"name": "label", "models": ["mini"], "cues": {"one word": 3}}],
-        "explicit_tasks": {"trusted": {"source_cidrs": ["10.0.0.0/8", "::/0"]}}
+        "explicit_tasks": {"trusted": {"source_cidrs": ["10.0.0.0/8", "::/0"]}},
+        "classifier": {"model": {"enabled": false}}
     });
     let out = run(&["check", &write_config(&dir, &config)], b"");
     assert!(
@@ -109,7 +112,7 @@ fn strict_makes_warnings_fail() {
     let out = run(&["check", "--strict", &path], b"");
     assert_eq!(out.code, 1);
     assert!(
-        out.stderr.contains("9 warnings (--strict)"),
+        out.stderr.contains("10 warnings (--strict)"),
         "{}",
         out.stderr
     );

@@ -4,7 +4,7 @@
 
 mod cli_util;
 
-use cli_util::run;
+use cli_util::{cues_only_config, run, s, TempDir};
 use serde_json::{json, Value};
 
 fn body(text: &str, label: Option<&str>) -> String {
@@ -88,8 +88,17 @@ fn summary_alone_goes_to_stdout() {
 
 #[test]
 fn labels_give_precision_recall_and_the_confusion_matrix() {
+    let dir = TempDir::new("classify-labels");
+    let config = cues_only_config(&dir);
     let out = run(
-        &["classify", "--summary", "--labels", "expected"],
+        &[
+            "classify",
+            "--summary",
+            "--labels",
+            "expected",
+            "--config",
+            s(&config),
+        ],
         sample().as_bytes(),
     );
     assert_eq!(out.code, 0, "{}", out.stderr);

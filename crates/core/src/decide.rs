@@ -52,6 +52,8 @@ pub enum Source {
     Path,
     Session,
     Classifier,
+    /// The learned model decided (no cue did): `classifier.model`.
+    Model,
     Fallback,
 }
 
@@ -63,6 +65,7 @@ impl Source {
             Source::Path => "path",
             Source::Session => "session",
             Source::Classifier => "classifier",
+            Source::Model => "model",
             Source::Fallback => "fallback",
         }
     }
@@ -219,7 +222,12 @@ impl Config {
             match parsed.map(|p| self.classifier.classify(p)) {
                 Some(c) => match c.winner {
                     Some(tier) => {
-                        self.for_tier(tier, Source::Classifier, &input, api, env, Some(c))
+                        let source = if c.by_model {
+                            Source::Model
+                        } else {
+                            Source::Classifier
+                        };
+                        self.for_tier(tier, source, &input, api, env, Some(c))
                     }
                     None => self.fallback(Some(c)),
                 },
@@ -432,11 +440,20 @@ impl Config {
             .map_or(FALLBACK_TIER, |t| self.tier(t).name.as_str())
     }
 
-    /// Matched cues and signals, comma-separated, as logged.
+    /// Matched cues and signals, comma-separated, as logged; when the model decided,
+    /// `model:TIER p=P [feature, ...]`, its top contributing features.
     pub fn cue_list(&self, decision: &Decision) -> String {
         let Some(c) = &decision.classification else {
             return String::new();
         };
+        if c.by_model {
+            let (tier, p) = c.model_top().unwrap_or((TierId(0), 0.0));
+            return format!(
+                "model:{} p={p:.2} [{}]",
+                self.tier(tier).name,
+                c.model_features.join(", ")
+            );
+        }
         let names: Vec<&str> = c
             .evidence
             .iter()

@@ -17,6 +17,7 @@ pub mod decide;
 pub mod failover;
 pub mod hash;
 pub mod health;
+pub mod learn;
 pub mod names;
 pub mod policy;
 pub mod session;

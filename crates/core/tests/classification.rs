@@ -1,11 +1,12 @@
-//! The default config's classifier on prompts shaped like each tier's output, written for
-//! these tests from the tier definitions.
+//! The default config's cue classifier (the learned model off: tests/model_routing.rs covers
+//! it) on prompts shaped like each tier's output, written for these tests from the tier
+//! definitions.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
 
-use common::{chat, default_config};
+use common::{chat, cues_only_config};
 use serde_json::json;
 use tier_router_core::trust::UntrustedReason;
 use tier_router_core::{RequestHead, Source, UntrustedTask};
@@ -19,7 +20,7 @@ const CHAT_PATH: RequestHead<'static> = RequestHead {
 };
 
 fn decide(body: &[u8]) -> (String, String, Vec<String>) {
-    let config = default_config();
+    let config = cues_only_config();
     let routed = config.route(&CHAT_PATH, Some(body));
     let cues = config.cue_list(&routed.decision);
     let cues = cues
@@ -137,7 +138,7 @@ fn system_prompt_is_scanned() {
 
 #[test]
 fn explicit_task_order_header_query_path() {
-    let config = default_config();
+    let config = cues_only_config();
     let body = chat("hello");
     let route = |path: &str, task: Option<&str>| {
         let d = config
@@ -187,7 +188,7 @@ fn explicit_task_order_header_query_path() {
 
 #[test]
 fn untrusted_task_still_classifies_the_body() {
-    let config = default_config();
+    let config = cues_only_config();
     let body = chat("Prove step by step that 7 is prime.");
     let d = config
         .route(

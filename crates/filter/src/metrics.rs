@@ -17,12 +17,13 @@ use tier_router_core::names::{metric, FALLBACK_TIER, PASSTHROUGH_TIER};
 use tier_router_core::trust::UntrustedReason;
 use tier_router_core::PassReason;
 
-const SOURCES: [Source; 6] = [
+const SOURCES: [Source; 7] = [
     Source::Header,
     Source::Query,
     Source::Path,
     Source::Session,
     Source::Classifier,
+    Source::Model,
     Source::Fallback,
 ];
 
@@ -371,7 +372,9 @@ fn can_decide(source: Source, fallback: bool) -> bool {
     match source {
         Source::Session => true,
         Source::Fallback => fallback,
-        Source::Header | Source::Query | Source::Path | Source::Classifier => !fallback,
+        Source::Header | Source::Query | Source::Path | Source::Classifier | Source::Model => {
+            !fallback
+        }
     }
 }
 

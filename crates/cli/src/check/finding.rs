@@ -7,7 +7,7 @@ use std::fmt;
 pub struct Finding {
     /// `cue-in-two-tiers`, `cue-overlap`, `topic-cues`, `cues-cannot-win`, `reasoning-floor`,
     /// `unreachable-tier`, `unpriced-model`, `cache-writes-at-input`, `unused-model`, `no-baseline`, `trust-everyone`, `missing-cluster`,
-    /// `canary-without-key`.
+    /// `canary-without-key`, `model-off`, `model-tiers`, `model-size`.
     pub kind: &'static str,
     pub message: String,
 }

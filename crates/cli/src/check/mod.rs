@@ -5,6 +5,7 @@
 mod cues;
 mod envoy;
 mod finding;
+mod model;
 mod models;
 mod rollout;
 mod shape;
@@ -35,11 +36,22 @@ pub struct Args {
     /// `static_resources.clusters`, else exit 1 (with CDS configured: warnings).
     #[arg(long, value_name = "ENVOY_YAML")]
     envoy: Option<PathBuf>,
+    /// A model file (`tier-router train --out`) to lint against the config in place of its
+    /// own: every model tier must be a config tier (else exit 1); tiers it never picks and a
+    /// size over 256 KiB are warnings.
+    #[arg(long, value_name = "MODEL")]
+    model: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> Result<(), String> {
     let text = super::read_config(args.config.as_deref())?;
-    let config = super::compile(&text)?;
+    let mut config = super::compile(&text)?;
+    if let Some(path) = &args.model {
+        let model = super::read_model(path)?;
+        config
+            .use_model(model, None)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     // The filter accepted the document, so it is JSON; the lints read the signals from it.
     let document: Value =
         serde_json::from_slice(&text.bytes).map_err(|e| format!("{}: not JSON: {e}", text.name))?;
@@ -51,11 +63,12 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("{finding}");
     }
     println!(
-        "{}: ok ({} tiers, {} models, {} cues, fallback {}); {}",
+        "{}: ok ({} tiers, {} models, {} cues, {}, fallback {}); {}",
         text.name,
         config.tiers.len(),
         config.models.len(),
         config.classifier.cues().len(),
+        model::describe(&config),
         config.model(config.fallback_model).name,
         plural(findings.len() as u64, "warning")
     );
@@ -107,5 +120,6 @@ pub fn lint(config: &Config, document: &Value) -> Vec<Finding> {
     models::lint(config, &mut findings);
     trust::lint(config, &mut findings);
     rollout::lint(config, &mut findings);
+    model::lint(config, &mut findings);
     findings
 }

@@ -165,7 +165,7 @@ impl Labels {
 }
 
 /// A tier name, `fallback`, or a configured task alias (case-insensitive).
-fn class_of_label(config: &Config, label: &str) -> Option<usize> {
+pub(crate) fn class_of_label(config: &Config, label: &str) -> Option<usize> {
     let label = label.trim();
     if label.eq_ignore_ascii_case(tier_router_core::names::FALLBACK_TIER) {
         return Some(config.tiers.len());

@@ -4,7 +4,7 @@
 //! on the baseline model vs. tiered).
 
 mod decision;
-mod labels;
+pub(crate) mod labels;
 mod mix;
 mod whatif;
 
@@ -43,6 +43,10 @@ pub struct Args {
     /// fields).
     #[arg(long, value_name = "FIELD")]
     labels: Option<String>,
+    /// A model file (`tier-router train --out`) in place of the config's model, to evaluate
+    /// it with --labels.
+    #[arg(long, value_name = "MODEL")]
+    model: Option<PathBuf>,
     /// Completion tokens each tier's answers are expected to take, for the priced what-if
     /// [default: label=20,chat=300,analysis=1500; other tiers 1500 with a token_floor, else
     /// their expected_output_tokens; fallback 256].
@@ -66,7 +70,13 @@ pub fn class_names(config: &Config) -> Vec<&str> {
 }
 
 pub fn run(args: &Args) -> Result<(), String> {
-    let config = super::load_config(args.config.as_deref())?;
+    let mut config = super::load_config(args.config.as_deref())?;
+    if let Some(path) = &args.model {
+        let model = super::read_model(path)?;
+        config
+            .use_model(model, None)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let mut summary = Summary {
         mix: TaskMix::new(&config),
         labels: args

@@ -82,3 +82,11 @@ pub fn repo_file(relative: &str) -> PathBuf {
 pub fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+/// The shipped config with the learned model off (the cue classifier alone), written to `dir`.
+pub fn cues_only_config(dir: &TempDir) -> PathBuf {
+    let text = std::fs::read(repo_file("envoy/tier-router.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    value["classifier"]["model"] = serde_json::json!({"enabled": false});
+    dir.write("cues-only.json", value.to_string().as_bytes())
+}

@@ -1,13 +1,16 @@
 //! Content classification: which tier's output shape a request asks for, from cue phrases
-//! and structural signals, with a minimum score and a margin over the runner-up.
+//! and structural signals, with a minimum score and a margin over the runner-up; when no cue
+//! decides, the learned model's top tier if its probability reaches `min_confidence`.
 
 mod cues;
+mod learned;
 
 use aho_corasick::BuildError;
 
 use crate::body::RequestBody;
 use crate::config::TierId;
 use cues::CueAutomaton;
+pub use learned::{ModelSource, TierModel};
 
 #[derive(Debug, Clone)]
 pub struct Cue {
@@ -73,6 +76,19 @@ pub struct Classification {
     pub scores: Vec<f64>,
     /// Every cue and signal that matched, in the order found.
     pub evidence: Vec<(TierId, Evidence)>,
+    /// The model's probability per tier, indexed like `Config::tiers` (empty: no model).
+    pub probabilities: Vec<f64>,
+    /// The winner is the model's: no cue decided and its probability passed `min_confidence`.
+    pub by_model: bool,
+    /// When the model decided: the features that raised the winner most, strongest first.
+    pub model_features: Vec<String>,
+}
+
+impl Classification {
+    /// The model's most likely tier and its probability, whether or not it decided.
+    pub fn model_top(&self) -> Option<(TierId, f64)> {
+        crate::learn::argmax(&self.probabilities).map(|(i, p)| (TierId(i), p))
+    }
 }
 
 #[derive(Debug)]
@@ -84,6 +100,8 @@ pub struct Classifier {
     scan_bytes: usize,
     min_score: f64,
     min_margin: f64,
+    model: Option<TierModel>,
+    model_source: ModelSource,
 }
 
 impl Classifier {
@@ -105,12 +123,39 @@ impl Classifier {
             scan_bytes,
             min_score,
             min_margin,
+            model: None,
+            model_source: ModelSource::Disabled,
         })
+    }
+
+    /// The classifier with a learned model (`None`: cues and signals only).
+    pub fn with_model(mut self, model: Option<TierModel>, source: ModelSource) -> Classifier {
+        self.model = model;
+        self.model_source = source;
+        self
+    }
+
+    pub fn set_model(&mut self, model: Option<TierModel>, source: ModelSource) {
+        self.model = model;
+        self.model_source = source;
+    }
+
+    pub fn model(&self) -> Option<&TierModel> {
+        self.model.as_ref()
+    }
+
+    pub fn model_source(&self) -> &ModelSource {
+        &self.model_source
     }
 
     /// Bytes scanned of the system prompt and of the last user message.
     pub fn scan_bytes(&self) -> usize {
         self.scan_bytes
+    }
+
+    /// `min_score` and `min_margin`, which a cue winner must pass.
+    pub fn thresholds(&self) -> (f64, f64) {
+        (self.min_score, self.min_margin)
     }
 
     pub fn cues(&self) -> &[Cue] {
@@ -130,11 +175,37 @@ impl Classifier {
             winner: None,
             scores: vec![0.0; self.tier_count],
             evidence: Vec::new(),
+            probabilities: Vec::new(),
+            by_model: false,
+            model_features: Vec::new(),
         };
         let fence = self.scan_text(body, &mut result);
         self.apply_signals(body, fence, &mut result);
         result.winner = self.pick_winner(&result.scores);
+        if let Some(model) = &self.model {
+            self.apply_model(model, body, &mut result);
+        }
         result
+    }
+
+    /// Cues decide first, as explicit rules; else the model's top tier when it is confident.
+    fn apply_model(&self, model: &TierModel, body: &RequestBody, result: &mut Classification) {
+        let probs = model.model.probabilities(body);
+        result.probabilities = model.probabilities(&probs, self.tier_count);
+        if result.winner.is_some() {
+            return;
+        }
+        let Some((index, p)) = crate::learn::argmax(&probs) else {
+            return;
+        };
+        if p >= model.min_confidence {
+            result.winner = model.tiers.get(index).copied();
+            result.by_model = result.winner.is_some();
+            result.model_features =
+                model
+                    .model
+                    .explain(body, index, crate::learn::EXPLAINED_FEATURES);
+        }
     }
 
     /// Scans the system prompt and the last user message, each within `scan_bytes`; returns

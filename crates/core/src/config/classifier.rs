@@ -49,7 +49,7 @@ pub(super) fn compile_classifier(
             r.min_turns.unwrap_or(3) as u64
         })?,
     };
-    Classifier::new(
+    let classifier = Classifier::new(
         cues,
         signals,
         tiers.len(),
@@ -62,7 +62,9 @@ pub(super) fn compile_classifier(
             "tiers[].cues",
             format!("the cue automaton could not be built: {e}"),
         )
-    })
+    })?;
+    let (model, source) = super::classifier_model::compile_model(&c.model, tiers)?;
+    Ok(classifier.with_model(model, source))
 }
 
 fn compile_cues(raw: &[RawTier]) -> Result<Vec<Cue>, ConfigError> {

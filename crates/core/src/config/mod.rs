@@ -4,6 +4,8 @@
 pub mod bounds;
 mod cascade;
 mod classifier;
+mod classifier_model;
+pub use classifier_model::DEFAULT_MIN_CONFIDENCE;
 mod compile;
 mod error;
 mod failover;

@@ -343,6 +343,9 @@ pub struct RawClassifier {
     pub min_margin: f64,
     #[serde(default)]
     pub signals: RawSignals,
+    /// The learned model (`config/classifier_model.rs`).
+    #[serde(default)]
+    pub model: super::classifier_model::RawClassifierModel,
 }
 
 impl Default for RawClassifier {
@@ -352,6 +355,7 @@ impl Default for RawClassifier {
             min_score: default_min_score(),
             min_margin: default_min_margin(),
             signals: RawSignals::default(),
+            model: Default::default(),
         }
     }
 }

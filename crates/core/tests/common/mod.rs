@@ -13,6 +13,18 @@ pub fn default_config() -> Config {
     Config::from_json(&json).unwrap()
 }
 
+/// The default config with the learned model off: the cue classifier alone.
+pub fn cues_only_config() -> Config {
+    let json = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../envoy/tier-router.json"
+    ))
+    .unwrap();
+    let mut value: Value = serde_json::from_slice(&json).unwrap();
+    value["classifier"]["model"] = json!({"enabled": false});
+    compile(&value).unwrap()
+}
+
 /// A minimal valid config, as a JSON value tests can break one field at a time.
 pub fn minimal() -> Value {
     json!({

@@ -1,0 +1,262 @@
+//! The model's features, the same for training and serving: the windows the cue classifier
+//! scans (the system prompt's head, the last user message's head and tail), tokenised into
+//! words and symbols, case folded, digits folded to `0`; hashed word unigrams and bigrams, and
+//! a few structural tokens (length, turns, system prompt, code fence).
+//!
+//! No allocation per token: a token's hash is built as its characters are read.
+
+use crate::body::RequestBody;
+
+/// What the feature hashing depends on; stored in the model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeatureSpec {
+    /// Hash buckets are `1 << hash_bits`.
+    pub hash_bits: u8,
+    pub seed: u32,
+    /// [`FLAG_BIGRAMS`], [`FLAG_STRUCTURE`].
+    pub flags: u16,
+}
+
+/// Word bigrams (pairs of adjacent tokens in one window).
+pub const FLAG_BIGRAMS: u16 = 1;
+/// Structural tokens: prompt length, turn count, a system prompt, a code fence.
+pub const FLAG_STRUCTURE: u16 = 2;
+
+/// A token as the hasher saw it, and where it is in its window (for explanations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub hash: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One feature occurrence: its bucket, and the window and byte span it came from
+/// (`window == usize::MAX`: a structural token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Feature {
+    pub bucket: u32,
+    pub window: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+pub const STRUCTURAL: usize = usize::MAX;
+
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
+const BIGRAM_SALT: u32 = 0x9e37_79b9;
+
+impl FeatureSpec {
+    pub fn buckets(&self) -> usize {
+        1usize << self.hash_bits
+    }
+
+    fn bucket(&self, hash: u32) -> u32 {
+        fmix32(hash ^ self.seed) & ((1u32 << self.hash_bits) - 1)
+    }
+
+    /// Calls `emit` with every feature of `body`, windows in order (system, then the last user
+    /// message), and returns how many there were.
+    pub fn for_each(&self, body: &RequestBody, mut emit: impl FnMut(Feature)) -> usize {
+        let mut count = 0;
+        let mut emit_counted = |f: Feature| {
+            count += 1;
+            emit(f);
+        };
+        let windows = body
+            .system
+            .iter()
+            .chain(body.last_user.iter().flat_map(|w| w.iter()));
+        let mut fence = false;
+        for (index, window) in windows.enumerate() {
+            fence |= memchr::memmem::find(window, b"```").is_some();
+            self.window_features(index, window, &mut emit_counted);
+        }
+        if self.flags & FLAG_STRUCTURE != 0 {
+            for token in structural_tokens(body, fence) {
+                emit_counted(Feature {
+                    bucket: self.bucket(token),
+                    window: STRUCTURAL,
+                    start: 0,
+                    end: 0,
+                });
+            }
+        }
+        count
+    }
+
+    fn window_features(&self, index: usize, window: &[u8], emit: &mut impl FnMut(Feature)) {
+        let bigrams = self.flags & FLAG_BIGRAMS != 0;
+        let mut previous: Option<Token> = None;
+        tokens(window, |token| {
+            emit(Feature {
+                bucket: self.bucket(token.hash),
+                window: index,
+                start: token.start,
+                end: token.end,
+            });
+            if let (true, Some(p)) = (bigrams, previous) {
+                let pair =
+                    p.hash.wrapping_mul(FNV_PRIME) ^ token.hash.rotate_left(13) ^ BIGRAM_SALT;
+                emit(Feature {
+                    bucket: self.bucket(pair),
+                    window: index,
+                    start: p.start,
+                    end: token.end,
+                });
+            }
+            previous = Some(token);
+        });
+    }
+}
+
+/// Splits `text` into tokens: runs of letters, digits and `_` (case folded, every digit read as
+/// `0`), and each other non-space character alone. Invalid UTF-8 separates tokens.
+pub fn tokens(text: &[u8], mut emit: impl FnMut(Token)) {
+    let mut word: Option<(usize, u32)> = None;
+    let mut at = 0;
+    for chunk in text.utf8_chunks() {
+        for (offset, c) in chunk.valid().char_indices() {
+            let pos = at + offset;
+            if is_word_char(c) {
+                let hash = word.map_or(FNV_OFFSET, |(_, h)| h);
+                word = Some((word.map_or(pos, |(s, _)| s), hash_folded(hash, c)));
+                continue;
+            }
+            if let Some((start, hash)) = word.take() {
+                emit(Token {
+                    hash,
+                    start,
+                    end: pos,
+                });
+            }
+            if !c.is_whitespace() {
+                emit(Token {
+                    hash: hash_folded(FNV_OFFSET ^ 0x5bd1_e995, c),
+                    start: pos,
+                    end: pos + c.len_utf8(),
+                });
+            }
+        }
+        at += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            if let Some((start, hash)) = word.take() {
+                emit(Token {
+                    hash,
+                    start,
+                    end: at,
+                });
+            }
+        }
+        at += chunk.invalid().len();
+    }
+    if let Some((start, hash)) = word {
+        emit(Token {
+            hash,
+            start,
+            end: text.len(),
+        });
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+/// FNV-1a over the case-folded UTF-8 bytes of `c` (digits as `0`).
+fn hash_folded(mut hash: u32, c: char) -> u32 {
+    let mut step = |b: u8| hash = (hash ^ u32::from(b)).wrapping_mul(FNV_PRIME);
+    if c.is_ascii() {
+        let b = c as u8;
+        step(if b.is_ascii_digit() {
+            b'0'
+        } else {
+            b.to_ascii_lowercase()
+        });
+    } else {
+        let mut buf = [0u8; 4];
+        for lower in c.to_lowercase() {
+            lower.encode_utf8(&mut buf).bytes().for_each(&mut step);
+        }
+    }
+    hash
+}
+
+/// Structural tokens, hashed in a space of their own: the log2 bucket of the last user
+/// message's length, the turn count (capped), a system prompt, a code fence.
+fn structural_tokens(body: &RequestBody, fence: bool) -> [u32; 4] {
+    let user_len = body.last_user.as_ref().map_or(0, |w| w.len());
+    let length_bucket = usize::BITS - user_len.leading_zeros();
+    let turns = body.turns.min(8) as u32;
+    [
+        0xa000_0000 | length_bucket,
+        0xb000_0000 | turns,
+        0xc000_0000 | u32::from(!body.system.is_empty()),
+        0xd000_0000 | u32::from(fence),
+    ]
+}
+
+/// MurmurHash3's finaliser: spreads the FNV hash over the bucket bits.
+fn fmix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        tokens(text.as_bytes(), |t| out.push(&text[t.start..t.end]));
+        out
+    }
+
+    fn hashes(text: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        tokens(text.as_bytes(), |t| out.push(t.hash));
+        out
+    }
+
+    #[test]
+    fn words_and_symbols_split() {
+        assert_eq!(
+            spans("Write a fn(x) -> y_2; Überprüfe"),
+            [
+                "Write",
+                "a",
+                "fn",
+                "(",
+                "x",
+                ")",
+                "-",
+                ">",
+                "y_2",
+                ";",
+                "Überprüfe"
+            ]
+        );
+    }
+
+    #[test]
+    fn case_and_digits_fold() {
+        assert_eq!(hashes("HELLO 2024"), hashes("hello 1999"));
+        assert_eq!(hashes("ÜBER"), hashes("über"));
+        assert_ne!(hashes("hello"), hashes("hallo"));
+    }
+
+    #[test]
+    fn invalid_utf8_separates_tokens() {
+        let mut out = Vec::new();
+        tokens(b"ab\xffcd", |t| out.push((t.start, t.end)));
+        assert_eq!(out, [(0, 2), (3, 5)]);
+    }
+}
