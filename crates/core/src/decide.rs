@@ -448,9 +448,13 @@ impl Config {
         };
         if c.by_model {
             let (tier, p) = c.model_top().unwrap_or((TierId(0), 0.0));
+            // Hundredths by integer: float formatting would add ~20 KB to the module.
+            let hundredths = (p * 100.0).round().clamp(0.0, 100.0) as u32;
             return format!(
-                "model:{} p={p:.2} [{}]",
+                "model:{} p={}.{:02} [{}]",
                 self.tier(tier).name,
+                hundredths / 100,
+                hundredths % 100,
                 c.model_features.join(", ")
             );
         }

@@ -1,4 +1,5 @@
-//! One `classify` output line: the decision as the filter would log it, plus the scores.
+//! One `classify` output line: the decision as the filter would log it, plus the scores and
+//! the model's probabilities.
 
 use serde_json::{json, Map, Value};
 use tier_router_core::{BodyStatus, Config, Routed};
@@ -38,6 +39,22 @@ pub fn decision_json(config: &Config, routed: &Routed, line: usize) -> Value {
         if let Some(untrusted) = decision.untrusted_task {
             fields.insert("untrusted_task".into(), json!(untrusted.source.as_str()));
             fields.insert("untrusted_reason".into(), json!(untrusted.reason.as_str()));
+        }
+        if let Some(c) = decision
+            .classification
+            .as_ref()
+            .filter(|c| !c.probabilities.is_empty())
+        {
+            let probabilities: Map<String, Value> = config
+                .tiers
+                .iter()
+                .zip(&c.probabilities)
+                .map(|(tier, p)| (tier.name.clone(), json!((p * 1000.0).round() / 1000.0)))
+                .collect();
+            fields.insert("model_probabilities".into(), Value::Object(probabilities));
+        }
+        if decision.source == tier_router_core::Source::Model {
+            fields.insert("matched_cues".into(), json!(config.cue_list(decision)));
         }
         if !decision.edits.is_empty() {
             fields.insert("edits".into(), json!(config.edit_list(decision)));

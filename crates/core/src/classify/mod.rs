@@ -190,9 +190,10 @@ impl Classifier {
 
     /// Cues decide first, as explicit rules; else the model's top tier when it is confident.
     fn apply_model(&self, model: &TierModel, body: &RequestBody, result: &mut Classification) {
-        let probs = model.model.probabilities(body);
+        let scored = model.model.score(body);
+        let probs = scored.probabilities;
         result.probabilities = model.probabilities(&probs, self.tier_count);
-        if result.winner.is_some() {
+        if result.winner.is_some() || scored.tokens < crate::learn::MIN_TOKENS {
             return;
         }
         let Some((index, p)) = crate::learn::argmax(&probs) else {

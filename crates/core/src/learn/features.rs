@@ -35,6 +35,8 @@ pub struct Token {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Feature {
     pub bucket: u32,
+    /// A token of its own (not a bigram, not structural).
+    pub unigram: bool,
     pub window: usize,
     pub start: usize,
     pub end: usize,
@@ -69,13 +71,14 @@ impl FeatureSpec {
             .chain(body.last_user.iter().flat_map(|w| w.iter()));
         let mut fence = false;
         for (index, window) in windows.enumerate() {
-            fence |= memchr::memmem::find(window, b"```").is_some();
+            fence |= window.windows(3).any(|w| w == b"```");
             self.window_features(index, window, &mut emit_counted);
         }
         if self.flags & FLAG_STRUCTURE != 0 {
             for token in structural_tokens(body, fence) {
                 emit_counted(Feature {
                     bucket: self.bucket(token),
+                    unigram: false,
                     window: STRUCTURAL,
                     start: 0,
                     end: 0,
@@ -91,6 +94,7 @@ impl FeatureSpec {
         tokens(window, |token| {
             emit(Feature {
                 bucket: self.bucket(token.hash),
+                unigram: true,
                 window: index,
                 start: token.start,
                 end: token.end,
@@ -100,6 +104,7 @@ impl FeatureSpec {
                     p.hash.wrapping_mul(FNV_PRIME) ^ token.hash.rotate_left(13) ^ BIGRAM_SALT;
                 emit(Feature {
                     bucket: self.bucket(pair),
+                    unigram: false,
                     window: index,
                     start: p.start,
                     end: token.end,
@@ -159,31 +164,41 @@ pub fn tokens(text: &[u8], mut emit: impl FnMut(Token)) {
     }
 }
 
+/// Letters, digits and `_`. Outside ASCII, every character but spaces and the punctuation
+/// blocks counts as a letter: the Unicode letter tables would cost the module ~10 KB.
 fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
-        c.is_ascii_alphanumeric() || c == '_'
-    } else {
-        c.is_alphanumeric()
+        return c.is_ascii_alphanumeric() || c == '_';
     }
+    let u = u32::from(c);
+    let punctuation = matches!(u, 0x80..=0xBF | 0xD7 | 0xF7 | 0x2000..=0x2BFF | 0x3000..=0x303F | 0xFE30..=0xFE4F | 0xFF00..=0xFF0F);
+    !punctuation && !c.is_whitespace()
 }
 
-/// FNV-1a over the case-folded UTF-8 bytes of `c` (digits as `0`).
+/// FNV-1a over the UTF-8 bytes of `c` case folded (digits as `0`).
 fn hash_folded(mut hash: u32, c: char) -> u32 {
-    let mut step = |b: u8| hash = (hash ^ u32::from(b)).wrapping_mul(FNV_PRIME);
-    if c.is_ascii() {
-        let b = c as u8;
-        step(if b.is_ascii_digit() {
-            b'0'
-        } else {
-            b.to_ascii_lowercase()
-        });
-    } else {
-        let mut buf = [0u8; 4];
-        for lower in c.to_lowercase() {
-            lower.encode_utf8(&mut buf).bytes().for_each(&mut step);
-        }
+    let mut buf = [0u8; 4];
+    for b in fold(c).encode_utf8(&mut buf).bytes() {
+        hash = (hash ^ u32::from(b)).wrapping_mul(FNV_PRIME);
     }
     hash
+}
+
+/// Lowercase for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals, by offset
+/// (not `char::to_lowercase`, whose tables would cost the module ~10 KB); digits as `0`.
+fn fold(c: char) -> char {
+    let u = u32::from(c);
+    let folded = match u {
+        0x30..=0x39 => 0x30,
+        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE | 0x391..=0x3A1 | 0x3A3..=0x3AB | 0x410..=0x42F => {
+            u + 0x20
+        }
+        0x400..=0x40F => u + 0x50,
+        0x100..=0x137 | 0x14A..=0x177 if u % 2 == 0 => u + 1,
+        0x139..=0x148 | 0x179..=0x17E if u % 2 == 1 => u + 1,
+        _ => u,
+    };
+    char::from_u32(folded).unwrap_or(c)
 }
 
 /// Structural tokens, hashed in a space of their own: the log2 bucket of the last user
@@ -249,7 +264,10 @@ mod tests {
     #[test]
     fn case_and_digits_fold() {
         assert_eq!(hashes("HELLO 2024"), hashes("hello 1999"));
-        assert_eq!(hashes("ÜBER"), hashes("über"));
+        assert_eq!(
+            hashes("ÜBER ŁÓDŹ ΣΟΦΙΑ ПРИВЕТ"),
+            hashes("über łódź σοφια привет")
+        );
         assert_ne!(hashes("hello"), hashes("hallo"));
     }
 

@@ -20,6 +20,19 @@ pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../../../models/default.trm"
 /// Contributions listed in the access log when the model decides.
 pub const EXPLAINED_FEATURES: usize = 3;
 
+/// The model abstains on prompts of fewer tokens ("hello"): too little to go on, so the
+/// fallback serves.
+pub const MIN_TOKENS: usize = 2;
+
+/// The model's view of one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// Per model tier, in [`Model::tiers`] order; they sum to 1.
+    pub probabilities: Vec<f64>,
+    /// Word and symbol tokens read (bigrams and structural tokens not counted).
+    pub tokens: usize,
+}
+
 /// A linear model over hashed features: `logit[t] = bias[t] + scale[t] * sum(w[f][t]) / sqrt(n)`
 /// over the `n` feature occurrences `f` of a request; softmax gives the probabilities.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,14 +74,24 @@ impl Model {
 
     /// The probability of each of the model's tiers, in [`Model::tiers`] order.
     pub fn probabilities(&self, body: &RequestBody) -> Vec<f64> {
-        softmax(&self.logits(body))
+        self.score(body).probabilities
     }
 
-    /// Each tier's logit.
-    pub fn logits(&self, body: &RequestBody) -> Vec<f64> {
+    pub fn score(&self, body: &RequestBody) -> Scored {
+        let (logits, tokens) = self.logits(body);
+        Scored {
+            probabilities: softmax(&logits),
+            tokens,
+        }
+    }
+
+    /// Each tier's logit, and the tokens read.
+    pub fn logits(&self, body: &RequestBody) -> (Vec<f64>, usize) {
         let t = self.tiers.len();
         let mut sums = [0i32; format::MAX_TIERS];
+        let mut tokens = 0;
         let n = self.spec.for_each(body, |f| {
+            tokens += usize::from(f.unigram);
             let at = f.bucket as usize * t;
             if let (Some(row), Some(acc)) = (self.weights.get(at..at + t), sums.get_mut(..t)) {
                 for (s, w) in acc.iter_mut().zip(row) {
@@ -77,13 +100,14 @@ impl Model {
             }
         });
         let norm = if n == 0 { 0.0 } else { 1.0 / (n as f64).sqrt() };
-        (0..t)
+        let logits = (0..t)
             .map(|i| {
                 let bias = f64::from(self.bias.get(i).copied().unwrap_or(0.0));
                 let scale = f64::from(self.scales.get(i).copied().unwrap_or(0.0));
                 bias + scale * f64::from(sums.get(i).copied().unwrap_or(0)) * norm
             })
-            .collect()
+            .collect();
+        (logits, tokens)
     }
 
     /// The features that raised `tier`'s logit most, as text (lowercase, a bigram's two
