@@ -167,10 +167,16 @@ def core_table(core):
 
 CORE_CASES = {
     "route-0.5k": "route (parse + classify + rewrite), 0.5 KB prompt",
+    "route-0.5k-cues": "route, 0.5 KB prompt, learned model off (cues alone)",
+    "model-0.5k": "learned model alone (score a parsed 0.5 KB prompt)",
     "parse-0.5k": "parse only, 0.5 KB prompt",
     "route-4k": "route, 4 KB prompt",
+    "route-4k-cues": "route, 4 KB prompt, learned model off (cues alone)",
+    "model-4k": "learned model alone (score a parsed 4 KB prompt)",
     "parse-4k": "parse only, 4 KB prompt",
     "route-32k": "route, 32 KB prompt",
+    "route-32k-cues": "route, 32 KB prompt, learned model off (cues alone)",
+    "model-32k": "learned model alone (score a parsed 32 KB prompt)",
     "parse-32k": "parse only, 32 KB prompt",
     "usage-sse-20": "usage scan, SSE stream, 20 content chunks (24 events)",
     "usage-sse-400": "usage scan, SSE stream, 400 content chunks (404 events)",

@@ -3,6 +3,9 @@
 //! * `route`: `Config::route_in` on OpenAI chat bodies whose user prompt is 0.5, 4 or 32 KiB
 //!   of real prompt text: one JSON parse, classification, the policy pick and the rewrite of
 //!   `model` (the new body is built). `parse` is `RequestBody::parse` alone, for attribution.
+//!   `route-*-cues` is the same with the learned model off (`classifier.model.enabled`
+//!   false: the cue classifier alone), so `route` minus `route-cues` is what the model adds;
+//!   `model` is the model's scoring alone on a parsed body.
 //! * `usage`: `UsageScanner::feed` over a streamed Chat Completions response (SSE, one event per
 //!   chunk, usage in the last chunk) and over a plain JSON response.
 //!
@@ -96,6 +99,7 @@ fn run(args: &Args) -> Result<(), String> {
     let config_json = std::fs::read(&args.config)
         .map_err(|e| format!("cannot read {}: {e}", args.config.display()))?;
     let config = Config::from_json(&config_json).map_err(|e| e.to_string())?;
+    let cues_only = cues_only(&config_json)?;
     let mode = if args.cold {
         Mode::Cold
     } else {
@@ -135,6 +139,29 @@ fn run(args: &Args) -> Result<(), String> {
                 };
                 let routed = config.route_in(&RequestHead::default(), Some(body), &env);
                 black_box(routed);
+            });
+            report(&name, bytes, ns);
+        }
+        let name = format!("route-{label}-cues");
+        if wanted(&name) {
+            let store = MemoryStore::new();
+            let ns = measure(mode, &bodies, |body| {
+                let env = Env {
+                    store: &store,
+                    now_ns: 1,
+                };
+                black_box(cues_only.route_in(&RequestHead::default(), Some(body), &env));
+            });
+            report(&name, bytes, ns);
+        }
+        let name = format!("model-{label}");
+        if let (true, Some(model)) = (wanted(&name), config.classifier.model()) {
+            let parsed: Vec<RequestBody> = bodies
+                .iter()
+                .filter_map(|b| RequestBody::parse(b).ok())
+                .collect();
+            let ns = measure(mode, &parsed, |body| {
+                black_box(model.model.score(body));
             });
             report(&name, bytes, ns);
         }
@@ -227,6 +254,14 @@ fn measure_hot<T>(budget: Duration, inputs: &[T], mut work: impl FnMut(&T)) -> f
         .collect();
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
+}
+
+/// The config with the learned model off: today's cue classifier alone.
+fn cues_only(config_json: &[u8]) -> Result<Config, String> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(config_json).map_err(|e| e.to_string())?;
+    value["classifier"]["model"] = serde_json::json!({"enabled": false});
+    Config::from_json(value.to_string().as_bytes()).map_err(|e| e.to_string())
 }
 
 fn load_prompts(path: &PathBuf) -> Result<Vec<String>, String> {

@@ -191,21 +191,19 @@ impl Classifier {
     /// Cues decide first, as explicit rules; else the model's top tier when it is confident.
     fn apply_model(&self, model: &TierModel, body: &RequestBody, result: &mut Classification) {
         let scored = model.model.score(body);
-        let probs = scored.probabilities;
-        result.probabilities = model.probabilities(&probs, self.tier_count);
+        result.probabilities = model.probabilities(&scored.probabilities, self.tier_count);
         if result.winner.is_some() || scored.tokens < crate::learn::MIN_TOKENS {
             return;
         }
-        let Some((index, p)) = crate::learn::argmax(&probs) else {
+        let Some((index, p)) = crate::learn::argmax(&scored.probabilities) else {
             return;
         };
         if p >= model.min_confidence {
             result.winner = model.tiers.get(index).copied();
             result.by_model = result.winner.is_some();
-            result.model_features =
-                model
-                    .model
-                    .explain(body, index, crate::learn::EXPLAINED_FEATURES);
+            let top = crate::learn::EXPLAINED_FEATURES;
+            let evidence = model.model.strongest(&scored.features, index, top);
+            result.model_features = crate::learn::Model::feature_text(body, &evidence);
         }
     }
 

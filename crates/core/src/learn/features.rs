@@ -28,21 +28,23 @@ pub struct Token {
     pub hash: u32,
     pub start: usize,
     pub end: usize,
+    /// A word (letters, digits, `_`), not a symbol.
+    pub word: bool,
 }
 
 /// One feature occurrence: its bucket, and the window and byte span it came from
-/// (`window == usize::MAX`: a structural token).
+/// (`window == STRUCTURAL`: a structural token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Feature {
     pub bucket: u32,
     /// A token of its own (not a bigram, not structural).
     pub unigram: bool,
-    pub window: usize,
-    pub start: usize,
-    pub end: usize,
+    pub window: u32,
+    pub start: u32,
+    pub end: u32,
 }
 
-pub const STRUCTURAL: usize = usize::MAX;
+pub const STRUCTURAL: u32 = u32::MAX;
 
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
@@ -60,109 +62,228 @@ impl FeatureSpec {
     /// Calls `emit` with every feature of `body`, windows in order (system, then the last user
     /// message), and returns how many there were.
     pub fn for_each(&self, body: &RequestBody, mut emit: impl FnMut(Feature)) -> usize {
-        let mut count = 0;
-        let mut emit_counted = |f: Feature| {
-            count += 1;
-            emit(f);
-        };
         let windows = body
             .system
             .iter()
             .chain(body.last_user.iter().flat_map(|w| w.iter()));
         let mut fence = false;
+        let mut count = 0;
         for (index, window) in windows.enumerate() {
-            fence |= window.windows(3).any(|w| w == b"```");
-            self.window_features(index, window, &mut emit_counted);
+            fence = fence || has_fence(window);
+            count += self.window_features(index as u32, window, &mut emit);
         }
         if self.flags & FLAG_STRUCTURE != 0 {
             for token in structural_tokens(body, fence) {
-                emit_counted(Feature {
+                emit(Feature {
                     bucket: self.bucket(token),
                     unigram: false,
                     window: STRUCTURAL,
                     start: 0,
                     end: 0,
                 });
+                count += 1;
             }
         }
         count
     }
 
-    fn window_features(&self, index: usize, window: &[u8], emit: &mut impl FnMut(Feature)) {
+    /// Emits a window's features; returns how many.
+    fn window_features(&self, index: u32, window: &[u8], emit: &mut impl FnMut(Feature)) -> usize {
         let bigrams = self.flags & FLAG_BIGRAMS != 0;
         let mut previous: Option<Token> = None;
+        let mut count = 0;
         tokens(window, |token| {
             emit(Feature {
                 bucket: self.bucket(token.hash),
                 unigram: true,
                 window: index,
-                start: token.start,
-                end: token.end,
+                start: token.start as u32,
+                end: token.end as u32,
             });
-            if let (true, Some(p)) = (bigrams, previous) {
+            count += 1;
+            // Pairs of words only: symbol pairs (`);`) multiply the features of code and
+            // measured no better.
+            if let (true, Some(p)) = (bigrams && token.word, previous.filter(|p| p.word)) {
                 let pair =
                     p.hash.wrapping_mul(FNV_PRIME) ^ token.hash.rotate_left(13) ^ BIGRAM_SALT;
                 emit(Feature {
                     bucket: self.bucket(pair),
                     unigram: false,
                     window: index,
-                    start: p.start,
-                    end: token.end,
+                    start: p.start as u32,
+                    end: token.end as u32,
                 });
+                count += 1;
             }
             previous = Some(token);
         });
+        count
     }
 }
 
+/// A code fence (three backticks) in `window`.
+fn has_fence(window: &[u8]) -> bool {
+    memchr::memchr_iter(b'`', window).any(|i| window.get(i + 1..i + 3) == Some(b"``".as_slice()))
+}
+
 /// Splits `text` into tokens: runs of letters, digits and `_` (case folded, every digit read as
-/// `0`), and each other non-space character alone. Invalid UTF-8 separates tokens.
+/// `0`), and each other non-space character alone. Invalid UTF-8 separates tokens. ASCII, the
+/// bulk of prompts, goes through two 128-entry tables; other characters are decoded.
 pub fn tokens(text: &[u8], mut emit: impl FnMut(Token)) {
-    let mut word: Option<(usize, u32)> = None;
-    let mut at = 0;
-    for chunk in text.utf8_chunks() {
-        for (offset, c) in chunk.valid().char_indices() {
-            let pos = at + offset;
-            if is_word_char(c) {
-                let hash = word.map_or(FNV_OFFSET, |(_, h)| h);
-                word = Some((word.map_or(pos, |(s, _)| s), hash_folded(hash, c)));
-                continue;
+    let mut word = Word::default();
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        if b < 0x80 {
+            let class = ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(SPACE);
+            if class == WORD {
+                word.push(i, ASCII_FOLD.get(usize::from(b)).copied().unwrap_or(b));
+            } else {
+                word.end(i, &mut emit);
+                if class == SYMBOL {
+                    emit(symbol(b, i, 1));
+                }
             }
-            if let Some((start, hash)) = word.take() {
-                emit(Token {
-                    hash,
-                    start,
-                    end: pos,
-                });
+            i += 1;
+            continue;
+        }
+        let len = utf8_len(b);
+        let c = text
+            .get(i..i + len)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(|s| s.chars().next());
+        match c {
+            Some(c) if is_word_char(c) => {
+                let mut buf = [0u8; 4];
+                for &folded in fold(c).encode_utf8(&mut buf).as_bytes() {
+                    word.push(i, folded);
+                }
+                i += len;
             }
-            if !c.is_whitespace() {
-                emit(Token {
-                    hash: hash_folded(FNV_OFFSET ^ 0x5bd1_e995, c),
-                    start: pos,
-                    end: pos + c.len_utf8(),
-                });
+            Some(c) => {
+                word.end(i, &mut emit);
+                if !c.is_whitespace() {
+                    let mut buf = [0u8; 4];
+                    let mut hash = SYMBOL_SEED;
+                    for &byte in c.encode_utf8(&mut buf).as_bytes() {
+                        hash = fnv_step(hash, byte);
+                    }
+                    emit(Token {
+                        hash,
+                        start: i,
+                        end: i + len,
+                        word: false,
+                    });
+                }
+                i += len;
+            }
+            None => {
+                word.end(i, &mut emit);
+                i += 1;
             }
         }
-        at += chunk.valid().len();
-        if !chunk.invalid().is_empty() {
-            if let Some((start, hash)) = word.take() {
-                emit(Token {
-                    hash,
-                    start,
-                    end: at,
-                });
-            }
-        }
-        at += chunk.invalid().len();
     }
-    if let Some((start, hash)) = word {
-        emit(Token {
-            hash,
-            start,
-            end: text.len(),
-        });
+    word.end(text.len(), &mut emit);
+}
+
+/// The word being read: where it started (`usize::MAX`: none) and its hash so far.
+struct Word {
+    start: usize,
+    hash: u32,
+}
+
+impl Default for Word {
+    fn default() -> Self {
+        Word {
+            start: usize::MAX,
+            hash: FNV_OFFSET,
+        }
     }
 }
+
+impl Word {
+    fn push(&mut self, at: usize, folded: u8) {
+        if self.start == usize::MAX {
+            self.start = at;
+        }
+        self.hash = fnv_step(self.hash, folded);
+    }
+
+    fn end(&mut self, at: usize, emit: &mut impl FnMut(Token)) {
+        if self.start != usize::MAX {
+            emit(Token {
+                hash: self.hash,
+                start: self.start,
+                end: at,
+                word: true,
+            });
+            *self = Word::default();
+        }
+    }
+}
+
+const SYMBOL_SEED: u32 = FNV_OFFSET ^ 0x5bd1_e995;
+
+fn symbol(b: u8, at: usize, len: usize) -> Token {
+    Token {
+        hash: fnv_step(SYMBOL_SEED, b),
+        start: at,
+        end: at + len,
+        word: false,
+    }
+}
+
+fn fnv_step(hash: u32, byte: u8) -> u32 {
+    (hash ^ u32::from(byte)).wrapping_mul(FNV_PRIME)
+}
+
+/// Bytes of the UTF-8 sequence a lead byte starts (1 for a stray continuation byte).
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => 1,
+    }
+}
+
+const SPACE: u8 = 0;
+const WORD: u8 = 1;
+const SYMBOL: u8 = 2;
+
+/// Each ASCII byte's class: word (letters, digits, `_`), space (whitespace and controls), or
+/// symbol.
+const ASCII_CLASS: [u8; 128] = {
+    let mut table = [SPACE; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() || c == b'_' {
+            WORD
+        } else if c.is_ascii_graphic() {
+            SYMBOL
+        } else {
+            SPACE
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Each ASCII byte folded: lowercase, digits as `0`.
+const ASCII_FOLD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_digit() {
+            b'0'
+        } else {
+            c.to_ascii_lowercase()
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Letters, digits and `_`. Outside ASCII, every character but spaces and the punctuation
 /// blocks counts as a letter: the Unicode letter tables would cost the module ~10 KB.
@@ -175,21 +296,11 @@ fn is_word_char(c: char) -> bool {
     !punctuation && !c.is_whitespace()
 }
 
-/// FNV-1a over the UTF-8 bytes of `c` case folded (digits as `0`).
-fn hash_folded(mut hash: u32, c: char) -> u32 {
-    let mut buf = [0u8; 4];
-    for b in fold(c).encode_utf8(&mut buf).bytes() {
-        hash = (hash ^ u32::from(b)).wrapping_mul(FNV_PRIME);
-    }
-    hash
-}
-
 /// Lowercase for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals, by offset
-/// (not `char::to_lowercase`, whose tables would cost the module ~10 KB); digits as `0`.
+/// (not `char::to_lowercase`, whose tables would cost the module ~10 KB).
 fn fold(c: char) -> char {
     let u = u32::from(c);
     let folded = match u {
-        0x30..=0x39 => 0x30,
         0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE | 0x391..=0x3A1 | 0x3A3..=0x3AB | 0x410..=0x42F => {
             u + 0x20
         }

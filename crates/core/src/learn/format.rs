@@ -134,6 +134,7 @@ impl Model {
         };
         let weights = r.take(spec.buckets() * tier_count, "weights")?;
         let weights: Vec<i8> = weights.iter().map(|&b| b as i8).collect();
+        let weights = weights.as_slice();
         if r.at != body_len {
             return err(format!(
                 "the model file is {} bytes; its header describes {}",
@@ -149,18 +150,12 @@ impl Model {
                  file is damaged or truncated"
             ));
         }
-        Ok(Model {
-            spec,
-            tiers,
-            bias,
-            scales,
-            weights,
-        })
+        Ok(Model::from_parts(spec, tiers, bias, scales, weights))
     }
 
     /// The model file's bytes; [`Model::from_bytes`] reads them back.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.weights.len() + 256);
+        let mut out = Vec::with_capacity(self.file_len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&self.spec.flags.to_le_bytes());
@@ -174,7 +169,7 @@ impl Model {
         for v in self.bias.iter().chain(&self.scales) {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        out.extend(self.weights.iter().map(|&w| w as u8));
+        out.extend(self.file_weights().map(|w| w as u8));
         let checksum = fnv1a(&out);
         out.extend_from_slice(&checksum.to_le_bytes());
         out

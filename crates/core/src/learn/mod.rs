@@ -24,14 +24,9 @@ pub const EXPLAINED_FEATURES: usize = 3;
 /// fallback serves.
 pub const MIN_TOKENS: usize = 2;
 
-/// The model's view of one request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scored {
-    /// Per model tier, in [`Model::tiers`] order; they sum to 1.
-    pub probabilities: Vec<f64>,
-    /// Word and symbol tokens read (bigrams and structural tokens not counted).
-    pub tokens: usize,
-}
+/// Weights of up to this many tiers are padded to it in memory, so a bucket is one aligned
+/// group of lanes.
+const LANES: usize = 4;
 
 /// A linear model over hashed features: `logit[t] = bias[t] + scale[t] * sum(w[f][t]) / sqrt(n)`
 /// over the `n` feature occurrences `f` of a request; softmax gives the probabilities.
@@ -41,11 +36,56 @@ pub struct Model {
     pub(crate) tiers: Vec<String>,
     pub(crate) bias: Vec<f32>,
     pub(crate) scales: Vec<f32>,
-    /// `buckets * tiers`, bucket-major.
-    pub(crate) weights: Vec<i8>,
+    /// `buckets * stride`, bucket-major; the file holds `buckets * tiers` (no padding).
+    weights: Vec<i8>,
+    /// [`LANES`] for up to that many tiers, else the tier count.
+    stride: usize,
+}
+
+/// The model's view of one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// Per model tier, in [`Model::tiers`] order; they sum to 1.
+    pub probabilities: Vec<f64>,
+    /// Word and symbol tokens read (bigrams and structural tokens not counted).
+    pub tokens: usize,
+    /// Every feature occurrence, in order, for [`Model::strongest`].
+    pub features: Vec<Feature>,
 }
 
 impl Model {
+    /// A model from its parts; `weights` is `buckets * tiers`, bucket-major.
+    pub(crate) fn from_parts(
+        spec: FeatureSpec,
+        tiers: Vec<String>,
+        bias: Vec<f32>,
+        scales: Vec<f32>,
+        weights: &[i8],
+    ) -> Model {
+        let t = tiers.len().max(1);
+        let stride = if t <= LANES { LANES } else { t };
+        let mut padded = vec![0i8; spec.buckets() * stride];
+        for (row, out) in weights.chunks_exact(t).zip(padded.chunks_exact_mut(stride)) {
+            out.iter_mut().zip(row).for_each(|(o, w)| *o = *w);
+        }
+        Model {
+            spec,
+            tiers,
+            bias,
+            scales,
+            weights: padded,
+            stride,
+        }
+    }
+
+    /// The weights as the file holds them: `buckets * tiers`.
+    pub(crate) fn file_weights(&self) -> impl Iterator<Item = i8> + '_ {
+        let t = self.tiers.len();
+        self.weights
+            .chunks_exact(self.stride)
+            .flat_map(move |row| row.iter().take(t).copied())
+    }
+
     /// The model built into the module.
     pub fn builtin() -> Result<Model, ModelError> {
         Model::from_bytes(DEFAULT_MODEL)
@@ -68,7 +108,7 @@ impl Model {
             + 4
             + self.tiers.iter().map(|t| 1 + t.len()).sum::<usize>()
             + 8 * self.tiers.len()
-            + self.weights.len()
+            + self.spec.buckets() * self.tiers.len()
             + 4
     }
 
@@ -77,68 +117,93 @@ impl Model {
         self.score(body).probabilities
     }
 
+    /// Scores `body`. The features are gathered
+    /// first and summed in a loop of their own, so the weight loads (a random walk over the
+    /// table) overlap instead of waiting on each other.
     pub fn score(&self, body: &RequestBody) -> Scored {
-        let (logits, tokens) = self.logits(body);
-        Scored {
-            probabilities: softmax(&logits),
-            tokens,
-        }
-    }
-
-    /// Each tier's logit, and the tokens read.
-    pub fn logits(&self, body: &RequestBody) -> (Vec<f64>, usize) {
+        // About one feature per two bytes of scanned text (a token is ~4.5 bytes, and a word
+        // and its bigram are two features); a larger guess costs page faults.
+        let scanned = body.system.len() + body.last_user.as_ref().map_or(0, |w| w.len());
+        let mut features: Vec<Feature> = Vec::with_capacity(scanned / 2 + 8);
+        let n = self.spec.for_each(body, |f| features.push(f));
         let t = self.tiers.len();
-        let mut sums = [0i32; format::MAX_TIERS];
-        let mut tokens = 0;
-        let n = self.spec.for_each(body, |f| {
-            tokens += usize::from(f.unigram);
-            let at = f.bucket as usize * t;
-            if let (Some(row), Some(acc)) = (self.weights.get(at..at + t), sums.get_mut(..t)) {
-                for (s, w) in acc.iter_mut().zip(row) {
-                    *s += i32::from(*w);
-                }
-            }
-        });
+        let sums = self.sums(&features);
+        let tokens = features.iter().filter(|f| f.unigram).count();
         let norm = if n == 0 { 0.0 } else { 1.0 / (n as f64).sqrt() };
-        let logits = (0..t)
+        let logits: Vec<f64> = (0..t)
             .map(|i| {
                 let bias = f64::from(self.bias.get(i).copied().unwrap_or(0.0));
                 let scale = f64::from(self.scales.get(i).copied().unwrap_or(0.0));
                 bias + scale * f64::from(sums.get(i).copied().unwrap_or(0)) * norm
             })
             .collect();
-        (logits, tokens)
+        Scored {
+            probabilities: softmax(&logits),
+            tokens,
+            features,
+        }
     }
 
-    /// The features that raised `tier`'s logit most, as text (lowercase, a bigram's two
-    /// tokens with what lay between them), strongest first, each bucket once.
-    pub fn explain(&self, body: &RequestBody, tier: usize, top: usize) -> Vec<String> {
-        let t = self.tiers.len();
+    /// Each tier's sum of weights over `features`.
+    fn sums(&self, features: &[Feature]) -> [i32; format::MAX_TIERS] {
+        let mut sums = [0i32; format::MAX_TIERS];
+        if self.stride == LANES {
+            // Four named accumulators stay in registers (a loop over an array did not).
+            let (mut a, mut b, mut c, mut d) = (0i32, 0i32, 0i32, 0i32);
+            for f in features {
+                let at = f.bucket as usize * LANES;
+                if let Some(&[w0, w1, w2, w3]) = self.weights.get(at..at + LANES) {
+                    a += i32::from(w0);
+                    b += i32::from(w1);
+                    c += i32::from(w2);
+                    d += i32::from(w3);
+                }
+            }
+            sums.iter_mut().zip([a, b, c, d]).for_each(|(s, v)| *s = v);
+            return sums;
+        }
+        for f in features {
+            let at = f.bucket as usize * self.stride;
+            let row = self.weights.get(at..at + self.stride).unwrap_or_default();
+            for (s, w) in sums.iter_mut().zip(row) {
+                *s += i32::from(*w);
+            }
+        }
+        sums
+    }
+
+    /// The `top` text-bearing features with the largest positive weight for `tier`, each
+    /// bucket once, strongest first.
+    pub fn strongest(&self, features: &[Feature], tier: usize, top: usize) -> Vec<Feature> {
         let mut best: Vec<(i8, Feature)> = Vec::with_capacity(top + 1);
-        self.spec.for_each(body, |f| {
-            let Some(&w) = self.weights.get(f.bucket as usize * t + tier) else {
-                return;
-            };
-            if w <= 0 || f.window == STRUCTURAL || best.iter().any(|(_, b)| b.bucket == f.bucket) {
-                return;
+        // Most features are weaker than every kept one: one compare each.
+        let mut floor = 0i8;
+        for f in features {
+            let w = self
+                .weights
+                .get(f.bucket as usize * self.stride + tier)
+                .copied()
+                .unwrap_or(0);
+            if w > floor {
+                floor = keep_top(&mut best, top, w, *f);
             }
-            let at = best
-                .iter()
-                .position(|(bw, _)| *bw < w)
-                .unwrap_or(best.len());
-            if at < top {
-                best.insert(at, (w, f));
-                best.truncate(top);
-            }
-        });
+        }
+        best.into_iter().map(|(_, f)| f).collect()
+    }
+
+    /// The text of features (lowercase; a bigram's two tokens with what lay between them).
+    pub fn feature_text(body: &RequestBody, features: &[Feature]) -> Vec<String> {
         let windows: Vec<&[u8]> = body
             .system
             .iter()
             .chain(body.last_user.iter().flat_map(|w| w.iter()))
             .collect();
-        best.iter()
-            .filter_map(|(_, f)| {
-                let bytes = windows.get(f.window)?.get(f.start..f.end)?;
+        features
+            .iter()
+            .filter_map(|f| {
+                let bytes = windows
+                    .get(f.window as usize)?
+                    .get(f.start as usize..f.end as usize)?;
                 let text = String::from_utf8_lossy(bytes);
                 Some(
                     text.split_whitespace()
@@ -149,6 +214,28 @@ impl Model {
             })
             .collect()
     }
+}
+
+/// Keeps `best` the `top` strongest positive, text-bearing features, each bucket once;
+/// returns the weight a feature must now exceed to be kept.
+fn keep_top(best: &mut Vec<(i8, Feature)>, top: usize, w: i8, f: Feature) -> i8 {
+    let floor = |best: &Vec<(i8, Feature)>| {
+        if best.len() < top {
+            0
+        } else {
+            best.last().map_or(0, |(bw, _)| *bw)
+        }
+    };
+    if f.window == STRUCTURAL || best.iter().any(|(_, b)| b.bucket == f.bucket) {
+        return floor(best);
+    }
+    let at = best
+        .iter()
+        .position(|(bw, _)| *bw < w)
+        .unwrap_or(best.len());
+    best.insert(at, (w, f));
+    best.truncate(top);
+    floor(best)
 }
 
 pub fn softmax(logits: &[f64]) -> Vec<f64> {

@@ -152,7 +152,7 @@ fn quantise(spec: FeatureSpec, tiers: &[String], bias: Vec<f32>, weights: &[f32]
     for s in &mut scales {
         *s /= 127.0;
     }
-    let quantised = weights
+    let quantised: Vec<i8> = weights
         .chunks_exact(t)
         .flat_map(|row| {
             row.iter().zip(&scales).map(|(w, s)| {
@@ -164,13 +164,13 @@ fn quantise(spec: FeatureSpec, tiers: &[String], bias: Vec<f32>, weights: &[f32]
             })
         })
         .collect();
-    Model {
+    Model::from_parts(
         spec,
-        tiers: tiers.iter().take(t).cloned().collect(),
+        tiers.iter().take(t).cloned().collect(),
         bias,
         scales,
-        weights: quantised,
-    }
+        &quantised,
+    )
 }
 
 fn softmax_f32(logits: &[f32]) -> Vec<f32> {
