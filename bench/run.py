@@ -119,6 +119,10 @@ def parse_args(argv):
         help='also measure tier-router with "filter_state": "record" and its one-field access log (variant `record`)',
     )  # fmt: skip
     p.add_argument(
+        "--cues-variant", action="store_true",
+        help="also measure tier-router with its learned model off (cues alone, today's classifier: variant `cues`)",
+    )  # fmt: skip
+    p.add_argument(
         "--no-access-log", action="store_true",
         help="Envoys under test write no access log (by default each writes envoy.yaml's JSON log to /dev/null)",
     )  # fmt: skip
@@ -199,6 +203,7 @@ def variant_scenarios(variants):
 
 def select_scenarios(args):
     variants = list(parse_variants(args.variant)) + (["record"] if args.record_variant else [])
+    variants += ["cues"] if args.cues_variant else []
     all_scenarios = SCENARIOS + variant_scenarios(variants)
     scenarios = [s for s in all_scenarios if not (args.no_litellm and s.target == "litellm")]
     if args.only:
@@ -374,6 +379,12 @@ class Stack:
             record_config = json.dumps(dict(json.loads(router_config), filter_state="record"))
             filters["v_record"] = [
                 envoy_configs.wasm_filter("tier_router", ROUTER_WASM, record_config)
+            ]
+        if self.args.cues_variant:
+            cues = json.loads(router_config)
+            cues.setdefault("classifier", {})["model"] = {"enabled": False}
+            filters["v_cues"] = [
+                envoy_configs.wasm_filter("tier_router", ROUTER_WASM, json.dumps(cues))
             ]
         self.ports["upstream"] = upstream_port
         for name, http_filters in filters.items():

@@ -52,7 +52,7 @@ def test_a_paraphrased_prompt_is_routed_by_the_model(stack, client, tier, prompt
     assert (log[TIER], log[MODEL], log[SOURCE]) == (tier, MODEL_OF[tier], "model")
     match = re.fullmatch(rf"model:{tier} p=(0\.\d\d|1\.00) \[(.+)\]", log[CUES])
     assert match, log[CUES]
-    assert float(match.group(1)) >= harness.FILTER_CONFIG["classifier"].get("model", {}).get("min_confidence", 0.4)
+    assert float(match.group(1)) >= harness.FILTER_CONFIG["classifier"].get("model", {}).get("min_confidence", 0.45)
     features = match.group(2).split(", ")
     assert 1 <= len(features) <= 3
     assert all(f.split()[0] in prompt.lower() for f in features), features

@@ -14,7 +14,7 @@ use crate::{fmt, table::Table};
 /// weighs 3 in the shipped config).
 pub const SUM_WEIGHT: f64 = 3.0;
 
-const SWEEP: [f64; 8] = [0.0, 0.34, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+const SWEEP: [f64; 9] = [0.0, 0.34, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 /// What the classifier said about one prompt.
 pub struct Record {

@@ -10,7 +10,7 @@ use crate::classify::{ModelSource, TierModel};
 use crate::learn::{base64, Model};
 
 /// The measured default (docs/classifier.md): the probability the model's top tier needs.
-pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.4;
+pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.45;
 
 const FIELD: &str = "classifier.model.weights_base64";
 
