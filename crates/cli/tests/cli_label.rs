@@ -307,7 +307,8 @@ fn enter_without_a_suggestion_labels_nothing() {
     let dir = TempDir::new("label-none");
     let sample = dir.write(
         "sample.jsonl",
-        br#"{"prompt": "What is the capital of France?"}
+        // One word: no cue matches, and the learned model abstains on so little.
+        br#"{"prompt": "Paris"}
 not json
 "#,
     );
@@ -382,4 +383,23 @@ fn without_a_terminal_it_refuses_and_writes_nothing() {
         "{}",
         same.stderr
     );
+}
+
+#[test]
+fn the_learned_model_suggests_a_tier_no_cue_names() {
+    let dir = TempDir::new("label-model");
+    let sample = dir.write(
+        "sample.jsonl",
+        br#"{"prompt": "I just moved to a new city and feel lonely. Any advice on meeting people?"}
+"#,
+    );
+    let out = s(&dir.path("labels.jsonl")).to_string();
+    let mut pty = start(s(&sample), &out, &[]);
+    let screen = pty.wait_for(&["prompt 1 of 1", "[q] quit"]);
+    assert!(screen.contains("suggestion: chat (model p=0."), "{screen}");
+    pty.send("\r");
+    pty.wait_for(&["1 labelled"]);
+    pty.send("q");
+    assert_eq!(pty.wait_exit().0, 0);
+    assert_eq!(lines(&out)[0]["tier"], "chat");
 }

@@ -1,5 +1,6 @@
 //! The classifier's suggestion for a prompt, as `label` shows it: the tier the router would
-//! pick by content, and why (its score and the cues and signals that matched).
+//! pick by content, and why (its score and the cues and signals that matched, or the learned
+//! model's probability and strongest features).
 
 use tier_router_core::classify::Classification;
 use tier_router_core::config::TierId;
@@ -26,6 +27,13 @@ impl Suggestion {
             .filter(|(_, s)| **s > 0.0)
             .max_by(|a, b| a.1.total_cmp(b.1));
         let text = match (c.winner, best) {
+            // The learned model decided: its probability and strongest features.
+            (Some(tier), _) if c.by_model => format!(
+                "{} (model p={:.2}; features: {})",
+                config.tier(tier).name,
+                c.model_top().map_or(0.0, |(_, p)| p),
+                c.model_features.join(", ")
+            ),
             (Some(tier), _) => format!(
                 "{} (score {}; {})",
                 config.tier(tier).name,
