@@ -59,65 +59,92 @@ impl FeatureSpec {
         fmix32(hash ^ self.seed) & ((1u32 << self.hash_bits) - 1)
     }
 
-    /// Calls `emit` with every feature of `body`, windows in order (system, then the last user
-    /// message), and returns how many there were.
+    /// Calls `emit` with every feature of `body`, in [`FeatureSpec::collect`]'s order, and
+    /// returns how many there were.
     pub fn for_each(&self, body: &RequestBody, mut emit: impl FnMut(Feature)) -> usize {
+        let mut features = Vec::new();
+        self.collect(body, &mut features);
+        features.iter().copied().for_each(&mut emit);
+        features.len()
+    }
+
+    /// Appends every feature of `body` to `out`, windows in order (system, then the last user
+    /// message), structural tokens last. The one feature extractor of training and serving.
+    pub fn collect(&self, body: &RequestBody, out: &mut Vec<Feature>) {
         let windows = body
             .system
             .iter()
             .chain(body.last_user.iter().flat_map(|w| w.iter()));
         let mut fence = false;
-        let mut count = 0;
         for (index, window) in windows.enumerate() {
             fence = fence || has_fence(window);
-            count += self.window_features(index as u32, window, &mut emit);
+            let mut sink = FeatureSink {
+                spec: *self,
+                bigrams: self.flags & FLAG_BIGRAMS != 0,
+                window: index as u32,
+                previous: None,
+                out: &mut *out,
+            };
+            tokens(window, &mut sink);
         }
         if self.flags & FLAG_STRUCTURE != 0 {
             for token in structural_tokens(body, fence) {
-                emit(Feature {
+                out.push(Feature {
                     bucket: self.bucket(token),
                     unigram: false,
                     window: STRUCTURAL,
                     start: 0,
                     end: 0,
                 });
-                count += 1;
             }
         }
-        count
     }
+}
 
-    /// Emits a window's features; returns how many.
-    fn window_features(&self, index: u32, window: &[u8], emit: &mut impl FnMut(Feature)) -> usize {
-        let bigrams = self.flags & FLAG_BIGRAMS != 0;
-        let mut previous: Option<Token> = None;
-        let mut count = 0;
-        tokens(window, |token| {
-            emit(Feature {
-                bucket: self.bucket(token.hash),
-                unigram: true,
-                window: index,
-                start: token.start as u32,
+/// Where [`tokens`] puts what it finds: a trait rather than a closure, so the hot loop
+/// inlines it at the module's opt-level `s`.
+pub trait TokenSink {
+    fn token(&mut self, token: Token);
+}
+
+impl<F: FnMut(Token)> TokenSink for F {
+    fn token(&mut self, token: Token) {
+        self(token)
+    }
+}
+
+/// Turns one window's tokens into features: each token, and each pair of adjacent words.
+struct FeatureSink<'a> {
+    spec: FeatureSpec,
+    bigrams: bool,
+    window: u32,
+    previous: Option<Token>,
+    out: &'a mut Vec<Feature>,
+}
+
+impl TokenSink for FeatureSink<'_> {
+    #[inline(always)]
+    fn token(&mut self, token: Token) {
+        self.out.push(Feature {
+            bucket: self.spec.bucket(token.hash),
+            unigram: true,
+            window: self.window,
+            start: token.start as u32,
+            end: token.end as u32,
+        });
+        // Pairs of words only: symbol pairs (`);`) multiply the features of code and
+        // measured no better.
+        if let (true, Some(p)) = (self.bigrams && token.word, self.previous.filter(|p| p.word)) {
+            let pair = p.hash.wrapping_mul(FNV_PRIME) ^ token.hash.rotate_left(13) ^ BIGRAM_SALT;
+            self.out.push(Feature {
+                bucket: self.spec.bucket(pair),
+                unigram: false,
+                window: self.window,
+                start: p.start as u32,
                 end: token.end as u32,
             });
-            count += 1;
-            // Pairs of words only: symbol pairs (`);`) multiply the features of code and
-            // measured no better.
-            if let (true, Some(p)) = (bigrams && token.word, previous.filter(|p| p.word)) {
-                let pair =
-                    p.hash.wrapping_mul(FNV_PRIME) ^ token.hash.rotate_left(13) ^ BIGRAM_SALT;
-                emit(Feature {
-                    bucket: self.bucket(pair),
-                    unigram: false,
-                    window: index,
-                    start: p.start as u32,
-                    end: token.end as u32,
-                });
-                count += 1;
-            }
-            previous = Some(token);
-        });
-        count
+        }
+        self.previous = Some(token);
     }
 }
 
@@ -129,7 +156,7 @@ fn has_fence(window: &[u8]) -> bool {
 /// Splits `text` into tokens: runs of letters, digits and `_` (case folded, every digit read as
 /// `0`), and each other non-space character alone. Invalid UTF-8 separates tokens. ASCII, the
 /// bulk of prompts, goes through two 128-entry tables; other characters are decoded.
-pub fn tokens(text: &[u8], mut emit: impl FnMut(Token)) {
+pub fn tokens(text: &[u8], emit: &mut impl TokenSink) {
     let mut word = Word::default();
     let mut i = 0;
     while let Some(&b) = text.get(i) {
@@ -138,9 +165,9 @@ pub fn tokens(text: &[u8], mut emit: impl FnMut(Token)) {
             if class == WORD {
                 word.push(i, ASCII_FOLD.get(usize::from(b)).copied().unwrap_or(b));
             } else {
-                word.end(i, &mut emit);
+                word.end(i, emit);
                 if class == SYMBOL {
-                    emit(symbol(b, i, 1));
+                    emit.token(symbol(b, i, 1));
                 }
             }
             i += 1;
@@ -160,14 +187,14 @@ pub fn tokens(text: &[u8], mut emit: impl FnMut(Token)) {
                 i += len;
             }
             Some(c) => {
-                word.end(i, &mut emit);
+                word.end(i, emit);
                 if !c.is_whitespace() {
                     let mut buf = [0u8; 4];
                     let mut hash = SYMBOL_SEED;
                     for &byte in c.encode_utf8(&mut buf).as_bytes() {
                         hash = fnv_step(hash, byte);
                     }
-                    emit(Token {
+                    emit.token(Token {
                         hash,
                         start: i,
                         end: i + len,
@@ -177,12 +204,12 @@ pub fn tokens(text: &[u8], mut emit: impl FnMut(Token)) {
                 i += len;
             }
             None => {
-                word.end(i, &mut emit);
+                word.end(i, emit);
                 i += 1;
             }
         }
     }
-    word.end(text.len(), &mut emit);
+    word.end(text.len(), emit);
 }
 
 /// The word being read: where it started (`usize::MAX`: none) and its hash so far.
@@ -208,9 +235,9 @@ impl Word {
         self.hash = fnv_step(self.hash, folded);
     }
 
-    fn end(&mut self, at: usize, emit: &mut impl FnMut(Token)) {
+    fn end(&mut self, at: usize, emit: &mut impl TokenSink) {
         if self.start != usize::MAX {
-            emit(Token {
+            emit.token(Token {
                 hash: self.hash,
                 start: self.start,
                 end: at,
@@ -342,13 +369,15 @@ mod tests {
 
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        tokens(text.as_bytes(), |t| out.push(&text[t.start..t.end]));
+        tokens(text.as_bytes(), &mut |t: Token| {
+            out.push(&text[t.start..t.end])
+        });
         out
     }
 
     fn hashes(text: &str) -> Vec<u32> {
         let mut out = Vec::new();
-        tokens(text.as_bytes(), |t| out.push(t.hash));
+        tokens(text.as_bytes(), &mut |t: Token| out.push(t.hash));
         out
     }
 
@@ -385,7 +414,7 @@ mod tests {
     #[test]
     fn invalid_utf8_separates_tokens() {
         let mut out = Vec::new();
-        tokens(b"ab\xffcd", |t| out.push((t.start, t.end)));
+        tokens(b"ab\xffcd", &mut |t: Token| out.push((t.start, t.end)));
         assert_eq!(out, [(0, 2), (3, 5)]);
     }
 }

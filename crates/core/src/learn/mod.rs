@@ -125,7 +125,8 @@ impl Model {
         // and its bigram are two features); a larger guess costs page faults.
         let scanned = body.system.len() + body.last_user.as_ref().map_or(0, |w| w.len());
         let mut features: Vec<Feature> = Vec::with_capacity(scanned / 2 + 8);
-        let n = self.spec.for_each(body, |f| features.push(f));
+        self.spec.collect(body, &mut features);
+        let n = features.len();
         let t = self.tiers.len();
         let sums = self.sums(&features);
         let tokens = features.iter().filter(|f| f.unigram).count();
