@@ -4,8 +4,10 @@
     .venv/bin/python scripts/soak.py [--duration 600] [--clients 8]     (make soak)
 
 Closed-loop clients (no think time) send a mix of plain, streamed and session requests and
-requests whose upstream fails (an error status, a reset, a stream cut before [DONE]; every
-tier has one model, so nothing fails over), against mock upstreams (tests/e2e). At the end:
+requests whose upstream fails (an error status, a reset, a stream cut before [DONE]; those
+tiers have one model, so nothing fails over), and chat requests whose first model answers
+503 and which fail over to the tier's second (the shipped chat tier), against mock
+upstreams (tests/e2e). At the end:
 requests and unexpected outcomes by kind, Envoy's resident memory after warm-up and at the
 end (/proc and the admin /memory endpoint), the wasm VM counters (a trap or reload shows
 there), the pin store's load (distinct sessions sent against max_sessions, and how many
@@ -26,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 import harness  # noqa: E402
-from faulty_upstream import FAULT_HEADER, FaultyUpstream  # noqa: E402
+from faulty_upstream import FAULT_HEADER, FAULT_MODEL_HEADER, FaultyUpstream  # noqa: E402
 from reliability import one_model_per_tier, short_route_timeouts, vm_counters  # noqa: E402
 
 CHAT = "/v1/chat/completions"
@@ -40,14 +42,18 @@ MIX = {
     "upstream_503": (10, "503"),
     "upstream_reset": (5, "503"),
     "stream_cut": (5, "cut"),
+    "failover": (5, "200"),
 }
+# The tier that keeps its second model and its failover from envoy/tier-router.json.
+FAILOVER_TIER = "chat"
 
 
 class Client(threading.Thread):
     """One connection reused while it lasts; reopened after a broken one."""
 
-    def __init__(self, port, deadline, seed, sessions):
+    def __init__(self, port, deadline, seed, sessions, first_chat_model):
         super().__init__(daemon=True)
+        self.first_chat_model = first_chat_model
         self.port, self.deadline = port, deadline
         self.random = random.Random(seed)
         self.sessions = sessions
@@ -68,7 +74,11 @@ class Client(threading.Thread):
         if kind == "session":
             body["messages"] = CHAT_PROMPT
             headers["x-session-id"] = self.sessions.pick(self.random)
-        fault = {"upstream_503": "status:503", "upstream_reset": "reset", "stream_cut": "cut"}.get(kind)
+        if kind == "failover":
+            body["messages"] = CHAT_PROMPT
+            headers[FAULT_MODEL_HEADER] = self.first_chat_model
+        fault = {"upstream_503": "status:503", "upstream_reset": "reset", "stream_cut": "cut",
+                 "failover": "status:503"}.get(kind)
         if fault:
             headers[FAULT_HEADER] = fault
         return json.dumps(body).encode(), headers
@@ -131,6 +141,7 @@ def envoy_memory(stack):
 def read_log(path):
     """What the access log says, by status, Envoy's flags and the filter's cut marker."""
     lines, kinds, filter_replies, pins = 0, Counter(), 0, Counter()
+    failovers = Counter()
     with open(path, "rb") as log:
         for raw in log:
             try:
@@ -142,9 +153,11 @@ def read_log(path):
             cut = entry.get("tier_router.response_complete") == "false"
             kinds[(entry["status"], entry.get("response_flags"), "cut" if cut else "")] += 1
             filter_replies += "wasm" in (entry.get("response_code_details") or "")
+            if entry.get("tier_router.failover") not in (None, "0"):
+                failovers[(entry["status"], entry.get("gen_ai.request.model"))] += 1
             if entry.get("tier_router.tier") == "chat" or entry.get("tier_router.decision_source") == "session":
                 pins[entry.get("tier_router.decision_source")] += 1
-    return lines, kinds, filter_replies, pins
+    return lines, kinds, filter_replies, pins, failovers
 
 
 def main(argv=None):
@@ -161,6 +174,9 @@ def main(argv=None):
 
 def soak(workdir, args):
     config = one_model_per_tier(harness.FILTER_CONFIG)
+    shipped = {t["name"]: t for t in harness.FILTER_CONFIG["tiers"]}
+    config["tiers"] = [shipped[t["name"]] if t["name"] == FAILOVER_TIER else t for t in config["tiers"]]
+    first_chat_model = shipped[FAILOVER_TIER]["models"][0]
     config["sessions"] = dict(config["sessions"], max_sessions=args.max_sessions)
     stack = harness.Stack(workdir, harness.find_envoy(), harness.ensure_wasm(), config=config,
                           concurrency=args.concurrency, edit_bootstrap=short_route_timeouts)
@@ -172,7 +188,8 @@ def soak(workdir, args):
         start = time.monotonic()
         deadline = start + args.duration
         sessions = Sessions()
-        clients = [Client(stack.listener_port, deadline, seed, sessions) for seed in range(args.clients)]
+        clients = [Client(stack.listener_port, deadline, seed, sessions, first_chat_model)
+                   for seed in range(args.clients)]
         for client in clients:
             client.start()
         warm_up_s = min(60.0, args.duration * 0.2)
@@ -215,13 +232,14 @@ def report(args, elapsed, outcomes, sessions, vm_before, vm_after, memory, log):
           f"{memory_end.get('heap_size', 0):.1f} MiB")
     changed = {k: (vm_before[k], vm_after[k]) for k in vm_before if vm_before[k] != vm_after[k]}
     print(f"wasm VM counters: {'unchanged' if not changed else changed} ({vm_after})")
-    lines, kinds, filter_replies, pins = log
+    lines, kinds, filter_replies, pins, failovers = log
     hits = pins.get("session", 0)
     print(f"\npin store: {sessions.count:,} distinct sessions sent, max_sessions {args.max_sessions:,} "
           f"({'full, evicting' if sessions.count > args.max_sessions else 'not full'}); "
           f"{hits:,} of {sessions.revisits:,} revisits found their pin "
           f"({100 * hits / max(1, sessions.revisits):.1f}%; the others were evicted)")
     print(f"access log: {lines:,} lines for {total:,} requests; replies from the filter: {filter_replies}")
+    print(f"  failed over (status, model served): {dict(failovers)}")
     for (status, flags, cut), n in sorted(kinds.items(), key=lambda kv: -kv[1]):
         print(f"  status {status} flags {flags} {cut:<3} {n:>9,}")
 

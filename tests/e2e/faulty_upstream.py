@@ -14,6 +14,9 @@ import time
 from mock_upstream import MockUpstream, ReceivedRequest, _Handler, sse_events
 
 FAULT_HEADER = "x-mock-fault"
+# With this header too, only the upstream of that name misbehaves (a failover's next model
+# gets the same headers and answers normally).
+FAULT_MODEL_HEADER = "x-mock-fault-model"
 # How long a `hang` holds the request: longer than the test bootstrap's route timeout.
 HANG_S = 4.0
 SLOW_EVENT_GAP_S = 0.2
@@ -30,7 +33,8 @@ class FaultyUpstream(MockUpstream):
 class _FaultyHandler(_Handler):
     def handle_any(self):
         fault = self.headers.get(FAULT_HEADER)
-        if not fault:
+        only = self.headers.get(FAULT_MODEL_HEADER)
+        if not fault or (only and only != self.upstream.name):
             return super().handle_any()
         body = self.read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
