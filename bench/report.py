@@ -223,8 +223,8 @@ def targets(rows, core, module_bytes, litellm_ratio):
         check(
             f"classify ({WORKLOAD_NAMES[workload]}) req/s vs no-op floor",
             fmt(v, ".3f", None),
-            ">= 0.97",
-            v is not None and v >= 0.97,
+            ">= 0.85",
+            v is not None and v >= 0.85,
         )
         v = r.get("x_plain")
         check(
@@ -237,8 +237,8 @@ def targets(rows, core, module_bytes, litellm_ratio):
     check(
         "explicit x-task header (eval mix) req/s vs no-op floor",
         fmt(v, ".3f", None),
-        ">= 0.98",
-        v is not None and v >= 0.98,
+        ">= 0.90",
+        v is not None and v >= 0.90,
     )
     for key in ("classify-mix", "classify-32k", "classify-stream"):
         r = by_key.get(key)
