@@ -7,6 +7,7 @@ the median over rounds, with the range across rounds where it helps judge the no
 
 import statistics
 
+# Issue 16: the module without the built-in classifier model (bench/wasm_size.py).
 MODULE_LIMIT_BYTES = 300 * 1024
 
 
@@ -207,6 +208,7 @@ def kb_mb(kb):
 
 
 def targets(rows, core, module_bytes, litellm_ratio):
+    """`module_bytes`: the module without its built-in model (wasm_size.without_model)."""
     by_key = {r["key"]: r for r in rows}
     core_by = {c["case"]: c for c in core}
     checks = []
@@ -262,8 +264,8 @@ def targets(rows, core, module_bytes, litellm_ratio):
         " MB/s",
     )
     check(
-        "wasm module size",
-        fmt(module_bytes / 1024 if module_bytes else None, ",.0f", None),
+        "wasm module without the built-in model",
+        fmt(module_bytes / 1024 if module_bytes else None, ",.1f", None),
         "<= 300 KiB",
         module_bytes is not None and module_bytes <= MODULE_LIMIT_BYTES,
         " KiB",

@@ -37,6 +37,7 @@ import envoy_configs  # noqa: E402
 import envoy_locate  # noqa: E402  (scripts/envoy_locate.py)
 import procs  # noqa: E402
 import report  # noqa: E402
+import wasm_size  # noqa: E402
 import workloads  # noqa: E402
 
 DEFAULT_PROMPTS = REPO_ROOT.parent / "shared" / "eval" / "arena_hard_v0.1_prompts.jsonl"
@@ -601,14 +602,19 @@ def summarize(args, scenarios, results, memory, core, machine, bodies, out):
     litellm_cpu = report.paired(
         results, "litellm-mix", "classify-mix", report.cpu, lambda a, b: a / b
     )
-    module_bytes = ROUTER_WASM.stat().st_size
+    module_bytes, model_bytes, code_bytes = wasm_size.without_model(ROUTER_WASM)
     summary = {
         "settings": {
             k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
         },
         "machine": machine,
         "bodies": {k: {"mean_bytes": round(v[1])} for k, v in bodies.items()},
-        "modules": {"tier_router.wasm": module_bytes, "noop_filter.wasm": NOOP_WASM.stat().st_size},
+        "modules": {
+            "tier_router.wasm": module_bytes,
+            "tier_router.wasm built-in model": model_bytes,
+            "tier_router.wasm without the built-in model": code_bytes,
+            "noop_filter.wasm": NOOP_WASM.stat().st_size,
+        },
         "rows": rows,
         "core": core,
         "memory": memory,
@@ -618,7 +624,7 @@ def summarize(args, scenarios, results, memory, core, machine, bodies, out):
         "raw": results,
         "out": str(out),
     }
-    summary["targets"] = report.targets(rows, core, module_bytes, summary["litellm_ratio"])
+    summary["targets"] = report.targets(rows, core, code_bytes, summary["litellm_ratio"])
     return summary
 
 
@@ -658,7 +664,10 @@ def print_report(summary, out):
     mods = summary["modules"]
     lines += [
         f"Modules: tier_router.wasm {mods['tier_router.wasm']:,} bytes "
-        f"({mods['tier_router.wasm'] / 1024:.0f} KiB); noop_filter.wasm "
+        f"({mods['tier_router.wasm'] / 1024:.0f} KiB), without the built-in model "
+        f"{mods['tier_router.wasm without the built-in model']:,} bytes "
+        f"({mods['tier_router.wasm without the built-in model'] / 1024:.0f} KiB; the model "
+        f"{mods['tier_router.wasm built-in model']:,}); noop_filter.wasm "
         f"{mods['noop_filter.wasm']:,} bytes ({mods['noop_filter.wasm'] / 1024:.0f} KiB).",
         "",
         report.memory_table(summary["memory"]),

@@ -10,6 +10,10 @@ shipped build (scripts/common.sh `build_wasm`: cargo profile `wasm`, then wasm-o
 
 (`bench/run.py --size-profile` does both.) Code sizes are the same as in the shipped module;
 only the custom sections (names) differ. Standard library only.
+
+The size target (issue 16) leaves out the built-in classifier model (models/default.trm,
+embedded whole with `include_bytes!`): `model_bytes` finds that file's bytes in the module's
+data section and says how many there are, so "module without the built-in model" is exact.
 """
 
 import argparse
@@ -17,6 +21,9 @@ import re
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = REPO_ROOT / "models" / "default.trm"
 
 SECTION_NAMES = {
     0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
@@ -111,6 +118,74 @@ def parse_names(data, pos, end):
     return names
 
 
+def data_segments(data):
+    """(address, payload offset in the file, length) of each active data segment with a
+    constant address (rustc's and wasm-opt's only kind)."""
+    pos, segments = 8, []
+    while pos < len(data):
+        sid = data[pos]
+        size, body = leb(data, pos + 1)
+        if sid == 11:
+            count, p = leb(data, body)
+            for _ in range(count):
+                flags, p = leb(data, p)
+                if flags == 1:  # passive: no address
+                    length, p = leb(data, p)
+                    p += length
+                    continue
+                if flags == 2:
+                    _, p = leb(data, p)
+                if data[p] != 0x41:  # i32.const
+                    raise SystemExit("data segment address is not a constant")
+                address, p = sleb(data, p + 1)
+                p += 1  # end
+                length, p = leb(data, p)
+                segments.append((address, p, length))
+                p += length
+        pos = body + size
+    return segments
+
+
+def sleb(data, pos):
+    result, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            if byte & 0x40:
+                result -= 1 << shift
+            return result, pos
+
+
+def model_bytes(data, model=DEFAULT_MODEL):
+    """Bytes of the module that are the built-in model. wasm-opt splits data segments at runs of
+    zeros and drops the zeros, so the model is looked up in the memory image the segments
+    build, and what it costs the module is the segment bytes inside its address range. 0 when
+    the model is not in the module."""
+    blob = Path(model).read_bytes() if Path(model).exists() else b""
+    segments = data_segments(data)
+    if not blob or not segments:
+        return 0
+    base = min(a for a, _, _ in segments)
+    image = bytearray(max(a + n for a, _, n in segments) - base)
+    for address, offset, length in segments:
+        image[address - base : address - base + length] = data[offset : offset + length]
+    found = image.find(blob)
+    if found < 0:
+        return 0
+    start, end = base + found, base + found + len(blob)
+    return sum(max(0, min(end, a + n) - max(start, a)) for a, _, n in segments)
+
+
+def without_model(path, model=DEFAULT_MODEL):
+    """(module bytes, built-in model bytes, module bytes without the model) of a module file."""
+    data = Path(path).read_bytes()
+    embedded = model_bytes(data, model)
+    return len(data), embedded, len(data) - embedded
+
+
 def demangle(name):
     """Rust symbol names to paths: legacy (`_ZN..E`, or already demangled by the linker with
     a leading `_<`), and v0 (`_R...`, only the identifiers kept). Others are left as they are."""
@@ -172,10 +247,18 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("wasm", type=Path)
     p.add_argument("--top", type=int, default=25, help="largest functions to list")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                   help="the built-in model file the size target leaves out")  # fmt: skip
     args = p.parse_args(argv)
     data = args.wasm.read_bytes()
     sections, imported, bodies, names = parse(data)
-    print(f"{args.wasm}: {len(data):,} bytes")
+    total, embedded, rest = without_model(args.wasm, args.model)
+    print(f"{args.wasm}: {total:,} bytes")
+    names_bytes = sum(size for label, size in sections if label == "custom:name")
+    print(f"module without the built-in model: {rest:,} bytes ({rest / 1024:,.1f} KiB; "
+          f"model {embedded:,} bytes" + (", not found in the module" if not embedded else "")
+          + (f"; of which the name section {names_bytes:,}, not shipped" if names_bytes else "")
+          + ")")  # fmt: skip
     print("\nsections (bytes):")
     for label, size in sections:
         print(f"  {label:<28} {size:>10,}")
