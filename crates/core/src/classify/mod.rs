@@ -202,7 +202,7 @@ impl Classifier {
             result.winner = model.tiers.get(index).copied();
             result.by_model = result.winner.is_some();
             let top = crate::learn::EXPLAINED_FEATURES;
-            let evidence = model.model.strongest(&scored.features, index, top);
+            let evidence = model.model.explain(body, index, top);
             result.model_features = crate::learn::Model::feature_text(body, &evidence);
         }
     }

@@ -61,16 +61,21 @@ impl FeatureSpec {
 
     /// Calls `emit` with every feature of `body`, in [`FeatureSpec::collect`]'s order, and
     /// returns how many there were.
-    pub fn for_each(&self, body: &RequestBody, mut emit: impl FnMut(Feature)) -> usize {
-        let mut features = Vec::new();
-        self.collect(body, &mut features);
-        features.iter().copied().for_each(&mut emit);
-        features.len()
+    pub fn for_each(&self, body: &RequestBody, emit: impl FnMut(Feature)) -> usize {
+        let mut counted = Counted(emit, 0);
+        self.walk(body, &mut counted);
+        counted.1
     }
 
     /// Appends every feature of `body` to `out`, windows in order (system, then the last user
-    /// message), structural tokens last. The one feature extractor of training and serving.
+    /// message), structural tokens last.
     pub fn collect(&self, body: &RequestBody, out: &mut Vec<Feature>) {
+        self.walk(body, out);
+    }
+
+    /// Gives every feature of `body` to `out`, in [`FeatureSpec::collect`]'s order: the one
+    /// feature extractor of training, scoring and explanations.
+    pub fn walk(&self, body: &RequestBody, out: &mut impl FeatureOut) {
         let windows = body
             .system
             .iter()
@@ -89,7 +94,7 @@ impl FeatureSpec {
         }
         if self.flags & FLAG_STRUCTURE != 0 {
             for token in structural_tokens(body, fence) {
-                out.push(Feature {
+                out.feature(Feature {
                     bucket: self.bucket(token),
                     unigram: false,
                     window: STRUCTURAL,
@@ -98,6 +103,30 @@ impl FeatureSpec {
                 });
             }
         }
+    }
+}
+
+/// Where [`FeatureSpec::walk`] puts the features: a trait, so a consumer that only sums
+/// weights is inlined into the token loop and the unused spans are never stored.
+pub trait FeatureOut {
+    fn feature(&mut self, feature: Feature);
+}
+
+impl FeatureOut for Vec<Feature> {
+    #[inline(always)]
+    fn feature(&mut self, feature: Feature) {
+        self.push(feature);
+    }
+}
+
+/// A closure, and how many features it was given.
+struct Counted<F>(F, usize);
+
+impl<F: FnMut(Feature)> FeatureOut for Counted<F> {
+    #[inline(always)]
+    fn feature(&mut self, feature: Feature) {
+        self.1 += 1;
+        (self.0)(feature);
     }
 }
 
@@ -114,18 +143,18 @@ impl<F: FnMut(Token)> TokenSink for F {
 }
 
 /// Turns one window's tokens into features: each token, and each pair of adjacent words.
-struct FeatureSink<'a> {
+struct FeatureSink<'a, O> {
     spec: FeatureSpec,
     bigrams: bool,
     window: u32,
     previous: Option<Token>,
-    out: &'a mut Vec<Feature>,
+    out: &'a mut O,
 }
 
-impl TokenSink for FeatureSink<'_> {
+impl<O: FeatureOut> TokenSink for FeatureSink<'_, O> {
     #[inline(always)]
     fn token(&mut self, token: Token) {
-        self.out.push(Feature {
+        self.out.feature(Feature {
             bucket: self.spec.bucket(token.hash),
             unigram: true,
             window: self.window,
@@ -136,7 +165,7 @@ impl TokenSink for FeatureSink<'_> {
         // measured no better.
         if let (true, Some(p)) = (self.bigrams && token.word, self.previous.filter(|p| p.word)) {
             let pair = p.hash.wrapping_mul(FNV_PRIME) ^ token.hash.rotate_left(13) ^ BIGRAM_SALT;
-            self.out.push(Feature {
+            self.out.feature(Feature {
                 bucket: self.spec.bucket(pair),
                 unigram: false,
                 window: self.window,
@@ -155,20 +184,20 @@ fn has_fence(window: &[u8]) -> bool {
 
 /// Splits `text` into tokens: runs of letters, digits and `_` (case folded, every digit read as
 /// `0`), and each other non-space character alone. Invalid UTF-8 separates tokens. ASCII, the
-/// bulk of prompts, goes through two 128-entry tables; other characters are decoded.
+/// bulk of prompts, goes through two 256-entry tables (a run of word bytes in a loop of its own);
+/// other characters are decoded.
 pub fn tokens(text: &[u8], emit: &mut impl TokenSink) {
     let mut word = Word::default();
     let mut i = 0;
     while let Some(&b) = text.get(i) {
+        if WORD_FOLD[usize::from(b)] != 0 {
+            i = word.ascii_run(text, i);
+            continue;
+        }
         if b < 0x80 {
-            let class = ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(SPACE);
-            if class == WORD {
-                word.push(i, ASCII_FOLD.get(usize::from(b)).copied().unwrap_or(b));
-            } else {
-                word.end(i, emit);
-                if class == SYMBOL {
-                    emit.token(symbol(b, i, 1));
-                }
+            word.end(i, emit);
+            if ASCII_CLASS[usize::from(b)] == SYMBOL {
+                emit.token(symbol(b, i, 1));
             }
             i += 1;
             continue;
@@ -228,6 +257,26 @@ impl Default for Word {
 }
 
 impl Word {
+    /// Hashes the ASCII word bytes from `at` (the first is one) in a loop of their own, the
+    /// bulk of every prompt; returns where they end.
+    #[inline(always)]
+    fn ascii_run(&mut self, text: &[u8], mut at: usize) -> usize {
+        if self.start == usize::MAX {
+            self.start = at;
+        }
+        let mut hash = self.hash;
+        while let Some(&b) = text.get(at) {
+            let folded = WORD_FOLD[usize::from(b)];
+            if folded == 0 {
+                break;
+            }
+            hash = fnv_step(hash, folded);
+            at += 1;
+        }
+        self.hash = hash;
+        at
+    }
+
     fn push(&mut self, at: usize, folded: u8) {
         if self.start == usize::MAX {
             self.start = at;
@@ -235,6 +284,7 @@ impl Word {
         self.hash = fnv_step(self.hash, folded);
     }
 
+    #[inline(always)]
     fn end(&mut self, at: usize, emit: &mut impl TokenSink) {
         if self.start != usize::MAX {
             emit.token(Token {
@@ -279,8 +329,8 @@ const SYMBOL: u8 = 2;
 
 /// Each ASCII byte's class: word (letters, digits, `_`), space (whitespace and controls), or
 /// symbol.
-const ASCII_CLASS: [u8; 128] = {
-    let mut table = [SPACE; 128];
+const ASCII_CLASS: [u8; 256] = {
+    let mut table = [SPACE; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
@@ -296,16 +346,19 @@ const ASCII_CLASS: [u8; 128] = {
     table
 };
 
-/// Each ASCII byte folded: lowercase, digits as `0`.
-const ASCII_FOLD: [u8; 128] = {
-    let mut table = [0u8; 128];
+/// Each byte that is an ASCII word character (letter, digit, `_`) folded: lowercase, digits
+/// as `0`; 0 for every other byte. 256 entries, so a byte indexes it without a bounds check.
+const WORD_FOLD: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
         table[b] = if c.is_ascii_digit() {
             b'0'
-        } else {
+        } else if c.is_ascii_alphabetic() || c == b'_' {
             c.to_ascii_lowercase()
+        } else {
+            0
         };
         b += 1;
     }
@@ -314,7 +367,7 @@ const ASCII_FOLD: [u8; 128] = {
 
 /// Letters, digits and `_`. Outside ASCII, every character but spaces and the punctuation
 /// blocks counts as a letter: the Unicode letter tables would cost the module ~10 KB.
-fn is_word_char(c: char) -> bool {
+pub(crate) fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
     }
@@ -325,7 +378,7 @@ fn is_word_char(c: char) -> bool {
 
 /// Lowercase for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals, by offset
 /// (not `char::to_lowercase`, whose tables would cost the module ~10 KB).
-fn fold(c: char) -> char {
+pub(crate) fn fold(c: char) -> char {
     let u = u32::from(c);
     let folded = match u {
         0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE | 0x391..=0x3A1 | 0x3A3..=0x3AB | 0x410..=0x42F => {

@@ -9,9 +9,12 @@ pub mod features;
 pub mod format;
 pub mod train;
 
+#[cfg(test)]
+mod fused_tests;
+
 use crate::body::RequestBody;
 pub use features::FeatureSpec;
-use features::{Feature, STRUCTURAL};
+use features::{Feature, FeatureOut, STRUCTURAL};
 pub use format::ModelError;
 
 /// The default model, trained by `scripts/train_default_model.sh` (docs/classifier.md).
@@ -49,8 +52,30 @@ pub struct Scored {
     pub probabilities: Vec<f64>,
     /// Word and symbol tokens read (bigrams and structural tokens not counted).
     pub tokens: usize,
-    /// Every feature occurrence, in order, for [`Model::strongest`].
-    pub features: Vec<Feature>,
+}
+
+/// Sums the weights of up to [`LANES`] tiers as the features stream by: four named
+/// accumulators stay in registers (a loop over an array did not).
+struct LaneSums<'w> {
+    weights: &'w [i8],
+    sums: [i32; LANES],
+    features: usize,
+    tokens: usize,
+}
+
+impl FeatureOut for LaneSums<'_> {
+    #[inline(always)]
+    fn feature(&mut self, f: Feature) {
+        self.features += 1;
+        self.tokens += usize::from(f.unigram);
+        let at = f.bucket as usize * LANES;
+        if let Some(&[w0, w1, w2, w3]) = self.weights.get(at..at + LANES) {
+            self.sums[0] += i32::from(w0);
+            self.sums[1] += i32::from(w1);
+            self.sums[2] += i32::from(w2);
+            self.sums[3] += i32::from(w3);
+        }
+    }
 }
 
 impl Model {
@@ -117,19 +142,11 @@ impl Model {
         self.score(body).probabilities
     }
 
-    /// Scores `body`. The features are gathered
-    /// first and summed in a loop of their own, so the weight loads (a random walk over the
-    /// table) overlap instead of waiting on each other.
+    /// Scores `body`: one pass over its features, each weight summed as its token is read
+    /// (the loads are independent, so they overlap without a feature list in between).
     pub fn score(&self, body: &RequestBody) -> Scored {
-        // About one feature per two bytes of scanned text (a token is ~4.5 bytes, and a word
-        // and its bigram are two features); a larger guess costs page faults.
-        let scanned = body.system.len() + body.last_user.as_ref().map_or(0, |w| w.len());
-        let mut features: Vec<Feature> = Vec::with_capacity(scanned / 2 + 8);
-        self.spec.collect(body, &mut features);
-        let n = features.len();
         let t = self.tiers.len();
-        let sums = self.sums(&features);
-        let tokens = features.iter().filter(|f| f.unigram).count();
+        let (sums, n, tokens) = self.sums(body);
         let norm = if n == 0 { 0.0 } else { 1.0 / (n as f64).sqrt() };
         let logits: Vec<f64> = (0..t)
             .map(|i| {
@@ -141,55 +158,64 @@ impl Model {
         Scored {
             probabilities: softmax(&logits),
             tokens,
-            features,
         }
     }
 
-    /// Each tier's sum of weights over `features`.
-    fn sums(&self, features: &[Feature]) -> [i32; format::MAX_TIERS] {
+    /// Each tier's sum of weights over the features of `body`, the number of features and
+    /// of tokens (unigrams).
+    fn sums(&self, body: &RequestBody) -> ([i32; format::MAX_TIERS], usize, usize) {
         let mut sums = [0i32; format::MAX_TIERS];
         if self.stride == LANES {
-            // Four named accumulators stay in registers (a loop over an array did not).
-            let (mut a, mut b, mut c, mut d) = (0i32, 0i32, 0i32, 0i32);
-            for f in features {
-                let at = f.bucket as usize * LANES;
-                if let Some(&[w0, w1, w2, w3]) = self.weights.get(at..at + LANES) {
-                    a += i32::from(w0);
-                    b += i32::from(w1);
-                    c += i32::from(w2);
-                    d += i32::from(w3);
-                }
-            }
-            sums.iter_mut().zip([a, b, c, d]).for_each(|(s, v)| *s = v);
-            return sums;
+            let mut lanes = LaneSums {
+                weights: &self.weights,
+                sums: [0; LANES],
+                features: 0,
+                tokens: 0,
+            };
+            self.spec.walk(body, &mut lanes);
+            sums.iter_mut().zip(lanes.sums).for_each(|(s, v)| *s = v);
+            return (sums, lanes.features, lanes.tokens);
         }
-        for f in features {
+        let mut features = Vec::new();
+        self.spec.collect(body, &mut features);
+        for f in &features {
             let at = f.bucket as usize * self.stride;
             let row = self.weights.get(at..at + self.stride).unwrap_or_default();
             for (s, w) in sums.iter_mut().zip(row) {
                 *s += i32::from(*w);
             }
         }
-        sums
+        let tokens = features.iter().filter(|f| f.unigram).count();
+        (sums, features.len(), tokens)
+    }
+
+    /// The `top` features of `body` that raise `tier` most, as [`Model::strongest`] finds
+    /// them: the features are walked again (only for a request the model decides), and kept
+    /// as they stream by, without a list of them all.
+    pub fn explain(&self, body: &RequestBody, tier: usize, top: usize) -> Vec<Feature> {
+        let mut strongest = Strongest {
+            model: self,
+            tier,
+            top,
+            best: Vec::with_capacity(top + 1),
+            floor: 0,
+        };
+        self.spec.walk(body, &mut strongest);
+        strongest.best.into_iter().map(|(_, f)| f).collect()
     }
 
     /// The `top` text-bearing features with the largest positive weight for `tier`, each
     /// bucket once, strongest first.
     pub fn strongest(&self, features: &[Feature], tier: usize, top: usize) -> Vec<Feature> {
-        let mut best: Vec<(i8, Feature)> = Vec::with_capacity(top + 1);
-        // Most features are weaker than every kept one: one compare each.
-        let mut floor = 0i8;
-        for f in features {
-            let w = self
-                .weights
-                .get(f.bucket as usize * self.stride + tier)
-                .copied()
-                .unwrap_or(0);
-            if w > floor {
-                floor = keep_top(&mut best, top, w, *f);
-            }
-        }
-        best.into_iter().map(|(_, f)| f).collect()
+        let mut strongest = Strongest {
+            model: self,
+            tier,
+            top,
+            best: Vec::with_capacity(top + 1),
+            floor: 0,
+        };
+        features.iter().for_each(|f| strongest.feature(*f));
+        strongest.best.into_iter().map(|(_, f)| f).collect()
     }
 
     /// The text of features (lowercase; a bigram's two tokens with what lay between them).
@@ -214,6 +240,30 @@ impl Model {
                 )
             })
             .collect()
+    }
+}
+
+/// The strongest features for one tier so far ([`Model::strongest`]).
+struct Strongest<'m> {
+    model: &'m Model,
+    tier: usize,
+    top: usize,
+    best: Vec<(i8, Feature)>,
+    /// Most features are weaker than every kept one: one compare each.
+    floor: i8,
+}
+
+impl FeatureOut for Strongest<'_> {
+    fn feature(&mut self, f: Feature) {
+        let w = self
+            .model
+            .weights
+            .get(f.bucket as usize * self.model.stride + self.tier)
+            .copied()
+            .unwrap_or(0);
+        if w > self.floor {
+            self.floor = keep_top(&mut self.best, self.top, w, f);
+        }
     }
 }
 
