@@ -81,10 +81,47 @@ ensure_debian_packages() {
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-multivalue --enable-mutable-globals
     --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext)
 
+# The toolchain that builds the shipped module: nightly Rust (WASM_TOOLCHAIN, default
+# `nightly`), which rebuilds std with the module (-Zbuild-std, its `optimize_for_size` feature)
+# with panics that abort at once (-Cpanic=immediate-abort): the panic machinery, its messages
+# and its source locations are left out, about 88 KB (docs/benchmarks.md, "Issue 16: module
+# size"). The filter never panics on purpose; a panic traps the VM either way, only without
+# its message in Envoy's log. Nightly has no wasm32-wasip1 rust-std, only rust-src: WASI's C
+# library (crt1, libc.a) comes from the stable toolchain's wasm32-wasip1 target.
+# WASM_TOOLCHAIN=stable builds on stable. When nightly, its rust-src or that C library is
+# missing, or the nightly build fails, the build says so loudly and builds on stable.
+WASM_NIGHTLY_FLAGS=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+
+# cargo_wasm_nightly TOOLCHAIN: the nightly build of the filter; 1 with a warning when it cannot.
+cargo_wasm_nightly() {
+    local toolchain="$1" libc_dir sysroot
+    libc_dir="$(rustc --print sysroot)/lib/rustlib/wasm32-wasip1/lib/self-contained"
+    if ! sysroot="$(rustc "+$toolchain" --print sysroot 2>/dev/null)"; then
+        log "WARNING: no $toolchain Rust toolchain (rustup toolchain install $toolchain --profile minimal --component rust-src)"
+        return 1
+    fi
+    if [[ ! -d "$sysroot/lib/rustlib/src/rust/library" ]]; then
+        log "WARNING: the $toolchain toolchain has no rust-src (rustup component add rust-src --toolchain $toolchain)"
+        return 1
+    fi
+    if [[ ! -f "$libc_dir/libc.a" ]]; then
+        log "WARNING: no WASI C library at $libc_dir (rustup target add wasm32-wasip1)"
+        return 1
+    fi
+    log "building the filter (wasm32-wasip1, cargo profile wasm) on $(rustc "+$toolchain" --version): std rebuilt, panics abort at once"
+    RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -L native=$libc_dir" \
+        cargo "+$toolchain" build --profile wasm --target wasm32-wasip1 -p tier-router-filter \
+        "${WASM_NIGHTLY_FLAGS[@]}" || {
+        log "WARNING: the $toolchain build of the filter failed (output above)"
+        return 1
+    }
+}
+
 # build_wasm [--keep-names]: the filter as shipped, at $WASM (or under CARGO_TARGET_DIR).
 # cargo's `wasm` profile (release plus its own settings, see Cargo.toml) builds it into
-# wasm32-wasip1/wasm/, then `wasm-opt -Oz` writes it to wasm32-wasip1/release/, the path the
-# Envoy configs, tests and benchmarks read. The native CLI keeps the release profile.
+# wasm32-wasip1/wasm/, on nightly (above) unless WASM_TOOLCHAIN=stable, then `wasm-opt -Oz`
+# writes it to wasm32-wasip1/release/, the path the Envoy configs, tests and benchmarks read.
+# The native CLI keeps the release profile and stable.
 # --keep-names keeps the name section, for bench/wasm_size.py (not for shipping).
 build_wasm() (
     cd "$REPO_ROOT" || exit 1
@@ -96,15 +133,22 @@ build_wasm() (
         export CARGO_PROFILE_WASM_STRIP=false
         names_flags=(--debuginfo --strip-dwarf)
     fi
-    log "building the filter (wasm32-wasip1, cargo profile wasm)"
-    cargo build --profile wasm --target wasm32-wasip1 -p tier-router-filter || exit 1
+    toolchain="${WASM_TOOLCHAIN:-nightly}"
+    if [[ "$toolchain" == stable ]] || ! cargo_wasm_nightly "$toolchain"; then
+        if [[ "$toolchain" != stable ]]; then
+            log "WARNING: building the filter on stable instead: the module is about 88 KB larger than the one shipped (nightly)"
+        fi
+        log "building the filter (wasm32-wasip1, cargo profile wasm) on $(rustc --version)"
+        cargo build --profile wasm --target wasm32-wasip1 -p tier-router-filter || exit 1
+    fi
     mkdir -p "$(dirname "$out")"
     if ensure_wasm_opt; then
-        log "wasm-opt -Oz ($("${WASM_OPT:-wasm-opt}" --version))"
+        log "wasm-opt -Oz --converge ($("${WASM_OPT:-wasm-opt}" --version))"
         # No inlining of functions into their one caller: binaryen's default (no size limit)
         # built functions so large that Envoy's V8 held about 12 MB more per process
-        # (measured: 110 against 99 MB RSS), for 4 KB of module.
-        "${WASM_OPT:-wasm-opt}" -Oz "${WASM_OPT_FEATURES[@]}" "${names_flags[@]}" \
+        # (measured: 110 against 99 MB RSS), for 4 KB of module. --converge repeats the passes
+        # while they still shrink the module (about 0.5 KB).
+        "${WASM_OPT:-wasm-opt}" -Oz --converge "${WASM_OPT_FEATURES[@]}" "${names_flags[@]}" \
             --one-caller-inline-max-function-size 0 "$built" -o "$out.tmp" || exit 1
         mv -f "$out.tmp" "$out"
     else

@@ -119,7 +119,9 @@ impl Failure {
             return Some(Failure::Reset);
         };
         if !from_upstream && (status == 503 || status == 504) {
-            let text = String::from_utf8_lossy(body.get(..256).unwrap_or(body)).to_lowercase();
+            // Envoy's local replies are ASCII; ASCII folding keeps Unicode's tables out.
+            let text =
+                String::from_utf8_lossy(body.get(..256).unwrap_or(body)).to_ascii_lowercase();
             let details = match status {
                 504 => "timeout",
                 _ if text.contains("connection failure") || text.contains("refused") => {

@@ -260,6 +260,23 @@ fn configured_labels_gate_plain_text_answers() {
     assert_eq!(v, escalates(Reason::LabelMiss));
 }
 
+/// Labels fold ASCII letters only (no Unicode case tables in the module): a non-ASCII label
+/// matches as written, and in another case only where its non-ASCII letters agree.
+#[test]
+fn labels_fold_ascii_letters_only() {
+    let config = cascade_config(json!({"labels": ["négatif", "Ärger"]}));
+    let req = || chat_request(json!({}));
+    for text in ["négatif", "NéGATIF.", "ärger", "Ärger"] {
+        let v = verdict(&config, req(), &chat_answer(json!(text), "stop"));
+        let expected = if text == "ärger" {
+            escalates(Reason::LabelMiss)
+        } else {
+            Verdict::Pass
+        };
+        assert_eq!(v, expected, "{text}");
+    }
+}
+
 #[test]
 fn a_low_mean_logprob_escalates_when_configured() {
     let config = cascade_config(json!({"min_mean_logprob": -1.0}));

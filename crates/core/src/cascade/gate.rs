@@ -170,10 +170,11 @@ fn json_failure(contract: &AnswerContract, text: &str) -> Option<Reason> {
 }
 
 /// A plain-text label as compared: trimmed, without surrounding quotes or backticks and a
-/// trailing period, lowercase (`"Positive."` -> `positive`).
+/// trailing period, ASCII letters lowercase (`"Positive."` -> `positive`). Not
+/// `str::to_lowercase`: its Unicode tables cost the module about 16 KB.
 pub fn normalise_label(text: &str) -> String {
     let wrapping = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`');
     text.trim_start_matches(wrapping)
         .trim_end_matches(|c| wrapping(c) || c == '.')
-        .to_lowercase()
+        .to_ascii_lowercase()
 }

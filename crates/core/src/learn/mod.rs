@@ -236,7 +236,8 @@ impl Model {
                     text.split_whitespace()
                         .collect::<Vec<_>>()
                         .join(" ")
-                        .to_lowercase(),
+                        // As the features fold it: ASCII letters only.
+                        .to_ascii_lowercase(),
                 )
             })
             .collect()
