@@ -48,13 +48,6 @@ pub enum MetricType {
 #[link(wasm_import_module = "env")]
 extern "C" {
     fn proxy_log(level: u32, message_data: *const u8, message_size: usize) -> u32;
-    fn proxy_get_header_map_value(
-        map_type: u32,
-        key_data: *const u8,
-        key_size: usize,
-        return_value_data: *mut *mut u8,
-        return_value_size: *mut usize,
-    ) -> u32;
     fn proxy_get_header_map_pairs(
         map_type: u32,
         return_map_data: *mut *mut u8,
@@ -165,22 +158,6 @@ pub fn log(level: u32, message: &str) -> Result<(), HostError> {
     check(unsafe { proxy_log(level, message.as_ptr(), message.len()) })
 }
 
-/// A header value as bytes; `None` when absent.
-pub fn header(map: MapType, name: &str) -> Result<Option<Vec<u8>>, HostError> {
-    let mut data = null_mut();
-    let mut size = 0;
-    // SAFETY: the host writes a pointer/length pair it allocated, or nothing.
-    let status = unsafe {
-        proxy_get_header_map_value(map as u32, name.as_ptr(), name.len(), &mut data, &mut size)
-    };
-    match status {
-        // SAFETY: on OK, data/size come from the host allocation.
-        OK => Ok(Some(unsafe { take_host_bytes(data, size) })),
-        NOT_FOUND => Ok(None),
-        other => Err(HostError(other)),
-    }
-}
-
 /// A whole header map in proxy-wasm's serialisation (decoded by `wire::header_pairs`): one
 /// host call instead of one per header.
 pub fn header_pairs(map: MapType) -> Result<Vec<u8>, HostError> {
@@ -194,11 +171,6 @@ pub fn header_pairs(map: MapType) -> Result<Vec<u8>, HostError> {
         NOT_FOUND => Ok(Vec::new()),
         other => Err(HostError(other)),
     }
-}
-
-/// A header value as text (lossy for non-UTF-8 bytes, which clients can send).
-pub fn header_text(map: MapType, name: &str) -> Result<Option<String>, HostError> {
-    Ok(header(map, name)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
 }
 
 pub fn set_header(map: MapType, name: &str, value: &str) -> Result<(), HostError> {

@@ -14,9 +14,10 @@ use std::rc::Rc;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 
-use crate::host::{self, BufferType, MapType};
+use crate::host::{self, BufferType};
 use crate::root::Shared;
 use crate::store::HostStore;
+use response::read_response_headers;
 use tier_router_core::account::{Reply, Timing};
 use tier_router_core::bypass::ClientModelScanner;
 use tier_router_core::failover::{Failure, JsonEnds};
@@ -205,22 +206,25 @@ impl HttpContext for RouterHttp {
             return Action::Continue;
         };
         self.usage.expect(decision.api, decision.stream);
+        let facts = read_response_headers();
+        let details = property_text(attribute::CODE_DETAILS).unwrap_or_default();
         self.reply = Reply {
-            status: response_header(":status").and_then(|s| s.parse().ok()),
-            from_upstream: property_text(attribute::CODE_DETAILS).as_deref()
-                == Some(attribute::VIA_UPSTREAM),
+            status: facts.status,
+            from_upstream: details == attribute::VIA_UPSTREAM,
         };
-        let failure = self.reply.status.and_then(|status| {
-            let details = property_text(attribute::CODE_DETAILS).unwrap_or_default();
-            Failure::of_response(status, self.reply.from_upstream, &details)
-        });
+        let failure = self
+            .reply
+            .status
+            .and_then(|status| Failure::of_response(status, self.reply.from_upstream, &details));
         let decision = decision.clone();
         // Every policy skips a model that is shedding load or failing (Envoy's 503 for a
         // refused connection included), for its Retry-After or the default cool-down.
         if failure.is_some() {
             let now_s = now_ns().unwrap_or(0) / 1_000_000_000;
-            let retry_after =
-                response_header("retry-after").and_then(|v| retry_after_seconds(&v, now_s));
+            let retry_after = facts
+                .retry_after
+                .as_deref()
+                .and_then(|v| retry_after_seconds(v, now_s));
             self.note_health(&shared, &decision, failure, retry_after);
         }
         if let Some(failure) = failure.filter(|f| shared.config.moves_on(&decision, *f)) {
@@ -240,7 +244,7 @@ impl HttpContext for RouterHttp {
                 Action::Pause
             };
         }
-        let json = response_header("content-type").is_some_and(|t| t.contains("json"));
+        let json = facts.content_type.is_some_and(|t| t.contains("json"));
         if json && !decision.stream && self.reply.upstream_succeeded() {
             self.json_ends = Some(JsonEnds::default());
         }
@@ -332,17 +336,6 @@ fn property_text(path: &[&str]) -> Option<String> {
         .ok()
         .flatten()
         .map(|v| String::from_utf8_lossy(&v).into_owned())
-}
-
-fn response_header(name: &str) -> Option<String> {
-    header(MapType::ResponseHeaders, name)
-}
-
-fn header(map: MapType, name: &str) -> Option<String> {
-    host::header_text(map, name)
-        .map_err(|e| log::warn!("cannot read header {name}: host status {}", e.0))
-        .ok()
-        .flatten()
 }
 
 fn set_state(key: &str, value: &str) {

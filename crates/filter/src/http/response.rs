@@ -8,7 +8,42 @@ use tier_router_core::account::record_json;
 use tier_router_core::config::{FilterStateLayout, PolicyKind};
 use tier_router_core::failover::{Attempt, Failure};
 use tier_router_core::names::{attribute, state, PASSTHROUGH_TIER};
+use tier_router_core::wire;
 use tier_router_core::{Config, Decision};
+
+/// The response headers the filter reads, from one host call.
+#[derive(Debug, Default)]
+pub(super) struct ResponseFacts {
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub retry_after: Option<String>,
+}
+
+/// Reads `:status`, `content-type` and `retry-after` with one `get_header_map_pairs` call
+/// instead of one lookup each.
+pub(super) fn read_response_headers() -> ResponseFacts {
+    let serialized = host::header_pairs(MapType::ResponseHeaders)
+        .map_err(|e| log::warn!("cannot read the response headers: host status {}", e.0))
+        .unwrap_or_default();
+    let mut facts = ResponseFacts::default();
+    let Some(pairs) = wire::header_pairs(&serialized) else {
+        log::warn!("response headers arrived in a layout this filter cannot read");
+        return facts;
+    };
+    for (name, value) in pairs {
+        let text = || String::from_utf8_lossy(value).into_owned();
+        // Envoy hands header names over lower-cased.
+        match name {
+            b":status" => {
+                facts.status = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok())
+            }
+            b"content-type" => facts.content_type = Some(text()),
+            b"retry-after" => facts.retry_after = Some(text()),
+            _ => {}
+        }
+    }
+    facts
+}
 
 impl RouterHttp {
     /// Writes the client's `model` read so far into the decision (for the response headers
