@@ -7,7 +7,7 @@
 * `proxy`: the Envoy under test. Every configuration has the same listener, routes (the
   `cluster_header` route and the catch-all of envoy/envoy.template.yaml) and clusters (one
   per model of envoy/tier-router.json, all pointing at the upstream); only the HTTP filter
-  list differs: none, the no-op wasm floor, or tier-router. Each writes a JSON access log
+  list differs: none, the no-op wasm floor, the no-op native dynamic module, or tier-router. Each writes a JSON access log
   (to /dev/null: formatted and written, never stored) as envoy/envoy.template.yaml does:
   tier-router's with its filter-state fields, the others with Envoy's own fields only.
 """
@@ -150,6 +150,22 @@ def wasm_filter(name, wasm_path, configuration=None):
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
             "config": config,
+        },
+    }
+
+
+def dynamic_module_filter(name, module_path):
+    """Envoy's dynamic-modules HTTP filter over a native module (a shared library built
+    against Envoy's C ABI), loaded from `module_path` (`module.local`, Envoy 1.40's
+    DynamicModuleConfig; the other way, `name`, looks up `lib<name>.so` under
+    ENVOY_DYNAMIC_MODULES_SEARCH_PATH)."""
+    return {
+        "name": "envoy.filters.http.dynamic_modules",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3."
+            "DynamicModuleFilter",
+            "dynamic_module_config": {"module": {"local": {"filename": str(module_path)}}},
+            "filter_name": name,
         },
     }
 

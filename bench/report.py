@@ -285,3 +285,55 @@ def targets_table(checks):
     for name, wanted, measured, verdict in checks:
         lines.append(f"| {name} | {wanted} | {measured} | {verdict} |")
     return "\n".join(lines)
+
+
+# Issue 16's rule for a second, native adapter: only if the no-op dynamic module serves at least
+# 10 points more of plain Envoy's requests/s than the no-op wasm floor.
+DYNMOD_MARGIN = 0.10
+
+
+def dynmod_decision(results):
+    """Per workload, from the rounds where plain Envoy, the wasm floor and the dynamic module
+    all ran: dyn/plain − wasm/plain, dyn/wasm, and the added CPU µs/req of each over plain."""
+    rows = []
+    for workload in WORKLOAD_NAMES:
+        plain, wasm, dyn = (
+            results.get(f"{k}-{workload}", []) for k in ("plain", "noop", "dynmod")
+        )
+        rounds = list(zip(plain, wasm, dyn))
+        if not rounds:
+            continue
+        margin = [rps(d) / rps(p) - rps(w) / rps(p) for p, w, d in rounds]
+        over_wasm = [rps(d) / rps(w) for p, w, d in rounds]
+        rows.append({
+            "workload": workload,
+            "rounds": len(rounds),
+            "margin": median(margin),
+            "margin_range": (min(margin), max(margin)),
+            "x_wasm": median(over_wasm),
+            "x_wasm_range": (min(over_wasm), max(over_wasm)),
+            "added_cpu_dyn_us": median([cpu(d) - cpu(p) for p, w, d in rounds]),
+            "added_cpu_wasm_us": median([cpu(w) - cpu(p) for p, w, d in rounds]),
+            "material": median(margin) >= DYNMOD_MARGIN,
+        })  # fmt: skip
+    return rows
+
+
+def dynmod_table(rows):
+    lines = [
+        "| no-op dynamic module vs no-op wasm | rounds | dyn/plain − wasm/plain (points of plain "
+        "Envoy's req/s) | dyn / wasm req/s | + CPU µs/req over plain: dyn / wasm "
+        f"| ≥ {DYNMOD_MARGIN:.2f} (a second adapter) |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        low, high = r["margin_range"]
+        wlow, whigh = r["x_wasm_range"]
+        lines.append(
+            f"| {WORKLOAD_NAMES[r['workload']]} | {r['rounds']} "
+            f"| {r['margin']:+.3f} ({low:+.2f}–{high:+.2f}) "
+            f"| {r['x_wasm']:.3f} ({wlow:.2f}–{whigh:.2f}) "
+            f"| {fmt(r['added_cpu_dyn_us'], '+.0f')} / {fmt(r['added_cpu_wasm_us'], '+.0f')} "
+            f"| {'yes' if r['material'] else 'no'} |"
+        )
+    return "\n".join(lines)

@@ -2,9 +2,10 @@
 """`make bench`: what tier-router costs inside Envoy, against no filter, against the floor any
 body-reading wasm filter pays, and against the LiteLLM proxy, measured side by side.
 
-One run: build the filter, the no-op floor filter and the native core benchmark; start a fast
-upstream (an Envoy answering with `direct_response`), three Envoys under test (no filter,
-no-op wasm, tier-router) and the LiteLLM proxy; check each answers as expected; then run wrk
+One run: build the filter, the no-op floor filter (wasm), the no-op dynamic module (native) and
+the native core benchmark; start a fast upstream (an Envoy answering with `direct_response`),
+four Envoys under test (no filter, no-op wasm, no-op dynamic module, tier-router) and the
+LiteLLM proxy; check each answers as expected; then run wrk
 against every configuration in turn, round after round (the order reversed every other
 round), and report medians of same-round ratios and differences. Loopback only; every run
 is bounded; every process started here is stopped at the end, on failure and on Ctrl-C.
@@ -45,6 +46,7 @@ ROUTER_CONFIG = REPO_ROOT / "envoy" / "tier-router.json"
 ROUTER_WASM = REPO_ROOT / "target" / "wasm32-wasip1" / "release" / "tier_router.wasm"
 TARGET_DIR = BENCH_DIR / "target"
 NOOP_WASM = TARGET_DIR / "wasm32-wasip1" / "release" / "noop_filter.wasm"
+NOOP_DYNMOD = TARGET_DIR / "release" / "libnoop_dynmod.so"
 CORE_BENCH = TARGET_DIR / "release" / "core-bench"
 CORE_BENCH_WASM = TARGET_DIR / "wasm32-wasip1" / "release" / "core-bench.wasm"
 SIZE_TARGET_DIR = TARGET_DIR / "size"
@@ -61,7 +63,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 class Scenario:
     key: str
     label: str
-    target: str  # plain | noop | router | litellm
+    target: str  # plain | noop | dynmod | router | litellm
     workload: str  # mix | 32k | stream
     headers: tuple = ()
 
@@ -70,13 +72,16 @@ STREAM = ((envoy_configs.STREAM_HEADER, "1"),)
 SCENARIOS = [
     Scenario("plain-mix", "Envoy, no filter", "plain", "mix"),
     Scenario("noop-mix", "Envoy + no-op wasm (floor)", "noop", "mix"),
+    Scenario("dynmod-mix", "Envoy + no-op dynamic module (native)", "dynmod", "mix"),
     Scenario("header-mix", "tier-router, x-task header", "router", "mix", (("x-task", "classify"),)),
     Scenario("classify-mix", "tier-router, classifying", "router", "mix"),
     Scenario("plain-32k", "Envoy, no filter", "plain", "32k"),
     Scenario("noop-32k", "Envoy + no-op wasm (floor)", "noop", "32k"),
+    Scenario("dynmod-32k", "Envoy + no-op dynamic module (native)", "dynmod", "32k"),
     Scenario("classify-32k", "tier-router, classifying", "router", "32k"),
     Scenario("plain-stream", "Envoy, no filter", "plain", "stream", STREAM),
     Scenario("noop-stream", "Envoy + no-op wasm (floor)", "noop", "stream", STREAM),
+    Scenario("dynmod-stream", "Envoy + no-op dynamic module (native)", "dynmod", "stream", STREAM),
     Scenario("classify-stream", "tier-router, classifying + stream usage", "router", "stream", STREAM),
     Scenario("litellm-mix", "LiteLLM proxy, router, 1 worker/core", "litellm", "mix"),
 ]
@@ -84,6 +89,7 @@ ENVOY_LABELS = {
     "upstream": "upstream Envoy (direct_response)",
     "plain": "Envoy, no filter",
     "noop": "Envoy + no-op wasm",
+    "dynmod": "Envoy + no-op dynamic module",
     "router": "Envoy + tier-router",
     "litellm": "LiteLLM proxy (all processes)",
 }
@@ -154,7 +160,7 @@ def main(argv=None):
             build(need_core=not args.no_core, core_wasm=node is not None)
         if args.size_profile:
             size_profile(out)
-        for artifact in (ROUTER_WASM, NOOP_WASM) + (() if args.no_core else (CORE_BENCH,)):
+        for artifact in (ROUTER_WASM, NOOP_WASM, NOOP_DYNMOD) + (() if args.no_core else (CORE_BENCH,)):
             if not artifact.exists():
                 raise SystemExit(f"bench: {artifact} is missing (run without --no-build)")
         envoy = find_envoy()
@@ -243,6 +249,11 @@ def build(need_core, core_wasm):
     run([
         "cargo", "build", "--release", "--target", "wasm32-wasip1",
         "--manifest-path", BENCH_DIR / "noop-filter" / "Cargo.toml", "--target-dir", TARGET_DIR,
+    ])  # fmt: skip
+    log("building the no-op dynamic module (bench/noop-dynmod, native, Envoy 1.40's C ABI)")
+    run([
+        "cargo", "build", "--release",
+        "--manifest-path", BENCH_DIR / "noop-dynmod" / "Cargo.toml", "--target-dir", TARGET_DIR,
     ])  # fmt: skip
     if need_core:
         log("building the native core benchmark (bench/core-bench)")
@@ -372,6 +383,7 @@ class Stack:
         filters = {
             "plain": [],
             "noop": [envoy_configs.wasm_filter("noop_filter", NOOP_WASM)],
+            "dynmod": [envoy_configs.dynamic_module_filter("noop_dynmod", NOOP_DYNMOD)],
             "router": [envoy_configs.wasm_filter("tier_router", ROUTER_WASM, router_config)],
         }
         for name, wasm in parse_variants(self.args.variant).items():
@@ -394,7 +406,7 @@ class Stack:
             log_format = None
             if not self.args.no_access_log:
                 # Envoy's own fields everywhere; the filter's fields where it runs.
-                log_format = envoy_configs.shipped_log_format(name not in ("plain", "noop"))
+                log_format = envoy_configs.shipped_log_format(name not in ("plain", "noop", "dynmod"))
                 if name == "v_record":
                     log_format = dict(
                         envoy_configs.shipped_log_format(False),
@@ -481,8 +493,8 @@ def check_all(stack, scenarios, bodies):
             problems.append(f"status {status}")
         if s.workload == "stream" and b"\"usage\":{" not in payload:
             problems.append("no usage chunk in the streamed answer")
-        if s.target == "noop" and headers.get("x-bench-saw-noop") != "1":
-            problems.append("the no-op filter's header did not reach the upstream")
+        if s.target in ("noop", "dynmod") and headers.get("x-bench-saw-noop") != "1":
+            problems.append(f"the no-op filter's header did not reach the upstream ({s.target})")
         # (A --variant may be a stripped-down experiment: only its status is checked.)
         if s.target == "router":
             tier = headers.get("x-tier-router-tier")
@@ -614,7 +626,9 @@ def summarize(args, scenarios, results, memory, core, machine, bodies, out):
             "tier_router.wasm built-in model": model_bytes,
             "tier_router.wasm without the built-in model": code_bytes,
             "noop_filter.wasm": NOOP_WASM.stat().st_size,
+            "libnoop_dynmod.so": NOOP_DYNMOD.stat().st_size,
         },
+        "dynmod": report.dynmod_decision(results),
         "rows": rows,
         "core": core,
         "memory": memory,
@@ -650,6 +664,8 @@ def print_report(summary, out):
     variants = report.variant_table(summary["rows"])
     if variants:
         lines += [variants, ""]
+    if summary["dynmod"]:
+        lines += [report.dynmod_table(summary["dynmod"]), ""]
     if summary["litellm_ratio"] is not None:
         low, high = summary["litellm_ratio_range"]
         lines += [
@@ -668,7 +684,8 @@ def print_report(summary, out):
         f"{mods['tier_router.wasm without the built-in model']:,} bytes "
         f"({mods['tier_router.wasm without the built-in model'] / 1024:.0f} KiB; the model "
         f"{mods['tier_router.wasm built-in model']:,}); noop_filter.wasm "
-        f"{mods['noop_filter.wasm']:,} bytes ({mods['noop_filter.wasm'] / 1024:.0f} KiB).",
+        f"{mods['noop_filter.wasm']:,} bytes ({mods['noop_filter.wasm'] / 1024:.0f} KiB); "
+        f"libnoop_dynmod.so {mods['libnoop_dynmod.so']:,} bytes (native, stripped).",
         "",
         report.memory_table(summary["memory"]),
         "",
