@@ -81,29 +81,46 @@ ensure_debian_packages() {
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-multivalue --enable-mutable-globals
     --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext)
 
-# The toolchain that builds the shipped module: nightly Rust (WASM_TOOLCHAIN, default
-# `nightly`), which rebuilds std with the module (-Zbuild-std, its `optimize_for_size` feature)
+# The toolchain that builds the shipped module: a pinned nightly Rust (WASM_TOOLCHAIN, default
+# WASM_NIGHTLY below, installed with its rust-src when missing), which rebuilds std with the module (-Zbuild-std, its `optimize_for_size` feature)
 # with panics that abort at once (-Cpanic=immediate-abort): the panic machinery, its messages
 # and its source locations are left out, about 88 KB (docs/benchmarks.md, "Issue 16: module
 # size"). The filter never panics on purpose; a panic traps the VM either way, only without
 # its message in Envoy's log. Nightly has no wasm32-wasip1 rust-std, only rust-src: WASI's C
 # library (crt1, libc.a) comes from the stable toolchain's wasm32-wasip1 target.
-# WASM_TOOLCHAIN=stable builds on stable. When nightly, its rust-src or that C library is
+# WASM_TOOLCHAIN=stable builds on stable. When nightly cannot be installed, that C library is
 # missing, or the nightly build fails, the build says so loudly and builds on stable.
+# Pinned, so that every machine builds the same module from the same commit: a floating
+# `nightly` would change the module's bytes from one day to the next.
+WASM_NIGHTLY="nightly-2026-05-20"
 WASM_NIGHTLY_FLAGS=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+
+# ensure_wasm_nightly TOOLCHAIN: the toolchain and its rust-src, installed when missing
+# (rustup, from the Rust registry); 1 with a warning when that fails.
+ensure_wasm_nightly() {
+    local toolchain="$1" sysroot
+    if ! rustc "+$toolchain" --version >/dev/null 2>&1; then
+        log "installing Rust $toolchain with rust-src (it builds the shipped module)"
+        rustup toolchain install "$toolchain" --profile minimal --component rust-src >&2 || {
+            log "WARNING: could not install Rust $toolchain"
+            return 1
+        }
+    fi
+    sysroot="$(rustc "+$toolchain" --print sysroot)" || return 1
+    if [[ ! -d "$sysroot/lib/rustlib/src/rust/library" ]]; then
+        log "adding rust-src to Rust $toolchain"
+        rustup component add rust-src --toolchain "$toolchain" >&2 || {
+            log "WARNING: could not add rust-src to Rust $toolchain"
+            return 1
+        }
+    fi
+}
 
 # cargo_wasm_nightly TOOLCHAIN: the nightly build of the filter; 1 with a warning when it cannot.
 cargo_wasm_nightly() {
-    local toolchain="$1" libc_dir sysroot
+    local toolchain="$1" libc_dir
     libc_dir="$(rustc --print sysroot)/lib/rustlib/wasm32-wasip1/lib/self-contained"
-    if ! sysroot="$(rustc "+$toolchain" --print sysroot 2>/dev/null)"; then
-        log "WARNING: no $toolchain Rust toolchain (rustup toolchain install $toolchain --profile minimal --component rust-src)"
-        return 1
-    fi
-    if [[ ! -d "$sysroot/lib/rustlib/src/rust/library" ]]; then
-        log "WARNING: the $toolchain toolchain has no rust-src (rustup component add rust-src --toolchain $toolchain)"
-        return 1
-    fi
+    ensure_wasm_nightly "$toolchain" || return 1
     if [[ ! -f "$libc_dir/libc.a" ]]; then
         log "WARNING: no WASI C library at $libc_dir (rustup target add wasm32-wasip1)"
         return 1
@@ -133,7 +150,7 @@ build_wasm() (
         export CARGO_PROFILE_WASM_STRIP=false
         names_flags=(--debuginfo --strip-dwarf)
     fi
-    toolchain="${WASM_TOOLCHAIN:-nightly}"
+    toolchain="${WASM_TOOLCHAIN:-$WASM_NIGHTLY}"
     if [[ "$toolchain" == stable ]] || ! cargo_wasm_nightly "$toolchain"; then
         if [[ "$toolchain" != stable ]]; then
             log "WARNING: building the filter on stable instead: the module is about 88 KB larger than the one shipped (nightly)"
