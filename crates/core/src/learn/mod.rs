@@ -193,13 +193,7 @@ impl Model {
     /// them: the features are walked again (only for a request the model decides), and kept
     /// as they stream by, without a list of them all.
     pub fn explain(&self, body: &RequestBody, tier: usize, top: usize) -> Vec<Feature> {
-        let mut strongest = Strongest {
-            model: self,
-            tier,
-            top,
-            best: Vec::with_capacity(top + 1),
-            floor: 0,
-        };
+        let mut strongest = Strongest::new(self, tier, top);
         self.spec.walk(body, &mut strongest);
         strongest.best.into_iter().map(|(_, f)| f).collect()
     }
@@ -207,13 +201,7 @@ impl Model {
     /// The `top` text-bearing features with the largest positive weight for `tier`, each
     /// bucket once, strongest first.
     pub fn strongest(&self, features: &[Feature], tier: usize, top: usize) -> Vec<Feature> {
-        let mut strongest = Strongest {
-            model: self,
-            tier,
-            top,
-            best: Vec::with_capacity(top + 1),
-            floor: 0,
-        };
+        let mut strongest = Strongest::new(self, tier, top);
         features.iter().for_each(|f| strongest.feature(*f));
         strongest.best.into_iter().map(|(_, f)| f).collect()
     }
@@ -252,6 +240,18 @@ struct Strongest<'m> {
     best: Vec<(i8, Feature)>,
     /// Most features are weaker than every kept one: one compare each.
     floor: i8,
+}
+
+impl<'m> Strongest<'m> {
+    fn new(model: &'m Model, tier: usize, top: usize) -> Self {
+        Strongest {
+            model,
+            tier,
+            top,
+            best: Vec::with_capacity(top + 1),
+            floor: 0,
+        }
+    }
 }
 
 impl FeatureOut for Strongest<'_> {
