@@ -9,21 +9,16 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
+from free_port import free_port  # noqa: F401  (scripts/free_port.py, on run.py's path)
+
 _started = []
 _lock = threading.Lock()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Proc:

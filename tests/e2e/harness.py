@@ -7,7 +7,6 @@ which mock got the request, with which bytes, and what the access log says about
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ sys.path[:0] = [str(REPO_ROOT / "scripts"), str(REPO_ROOT / "envoy")]
 
 import render  # noqa: E402  (envoy/render.py)
 from envoy_locate import find_envoy  # noqa: E402,F401  (scripts/envoy_locate.py)
+from free_port import free_port  # noqa: E402,F401  (scripts/free_port.py)
 from mock_upstream import MockUpstream  # noqa: E402  (scripts/mock_upstream.py)
 
 WASM_PATH = REPO_ROOT / "target" / "wasm32-wasip1" / "release" / "tier_router.wasm"
@@ -57,12 +57,6 @@ _BASE_IDS = iter(range(os.getpid() * 64, os.getpid() * 64 + 64))
 def next_base_id():
     """A --base-id no other Envoy of this or a concurrent test run uses."""
     return next(_BASE_IDS)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Envoy:
