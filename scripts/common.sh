@@ -128,7 +128,7 @@ cargo_wasm_nightly() {
     log "building the filter (wasm32-wasip1, cargo profile wasm) on $(rustc "+$toolchain" --version): std rebuilt, panics abort at once"
     RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -L native=$libc_dir" \
         cargo "+$toolchain" build --profile wasm --target wasm32-wasip1 -p tier-router-filter \
-        "${WASM_NIGHTLY_FLAGS[@]}" || {
+        "${WASM_NIGHTLY_FLAGS[@]}" "${WASM_FEATURE_FLAGS[@]}" || {
         log "WARNING: the $toolchain build of the filter failed (output above)"
         return 1
     }
@@ -140,8 +140,14 @@ cargo_wasm_nightly() {
 # writes it to wasm32-wasip1/release/, the path the Envoy configs, tests and benchmarks read.
 # The native CLI keeps the release profile and stable.
 # --keep-names keeps the name section, for bench/wasm_size.py (not for shipping).
+# WASM_FEATURES adds the filter crate's cargo features, for measurement builds only
+# (e.g. callback-timing, bench/profile_callbacks.sh).
 build_wasm() (
     cd "$REPO_ROOT" || exit 1
+    WASM_FEATURE_FLAGS=()
+    if [[ -n "${WASM_FEATURES:-}" ]]; then
+        WASM_FEATURE_FLAGS=(--features "$WASM_FEATURES")
+    fi
     target_dir="${CARGO_TARGET_DIR:-target}"
     built="$target_dir/wasm32-wasip1/wasm/tier_router.wasm"
     out="$target_dir/wasm32-wasip1/release/tier_router.wasm"
@@ -156,7 +162,8 @@ build_wasm() (
             log "WARNING: building the filter on stable instead: the module is about 88 KB larger than the one shipped (nightly)"
         fi
         log "building the filter (wasm32-wasip1, cargo profile wasm) on $(rustc --version)"
-        cargo build --profile wasm --target wasm32-wasip1 -p tier-router-filter || exit 1
+        cargo build --profile wasm --target wasm32-wasip1 -p tier-router-filter \
+            "${WASM_FEATURE_FLAGS[@]}" || exit 1
     fi
     mkdir -p "$(dirname "$out")"
     if ensure_wasm_opt; then

@@ -8,6 +8,7 @@ mod logger;
 mod metrics;
 mod root;
 mod store;
+mod timing;
 
 proxy_wasm::main! {{
     logger::init(log::LevelFilter::Info);

@@ -79,7 +79,10 @@ impl RootContext for RouterRoot {
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(RouterHttp::new(self.state.clone())))
+        let http = RouterHttp::new(self.state.clone());
+        #[cfg(feature = "callback-timing")]
+        let http = crate::timing::Timed(http);
+        Some(Box::new(http))
     }
 
     fn get_type(&self) -> Option<ContextType> {

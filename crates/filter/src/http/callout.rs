@@ -15,6 +15,7 @@ use super::{now_ns, warn_on_err, RouterHttp};
 use crate::host::{self, BufferType, MapType};
 use crate::root::Shared;
 use crate::store::HostStore;
+use crate::timing::{self, Part};
 use tier_router_core::account::{Reply, Timing};
 use tier_router_core::failover::{Attempt, Failure, KeptBody, Next};
 use tier_router_core::health::retry_after_seconds;
@@ -312,13 +313,13 @@ impl RouterHttp {
             return;
         }
         let config = &shared.config;
-        match failure {
+        timing::timed(Part::Health, || match failure {
             Some(f) => {
                 let now = now_ns().unwrap_or(0);
                 config.record_failure(decision.model, f, retry_after_s, now, &HostStore);
             }
             None => config.record_success(decision.model, &HostStore),
-        }
+        });
     }
 
     /// Replaces the held response with `answer` now, or once the held body has ended;

@@ -17,6 +17,7 @@ use proxy_wasm::types::Action;
 use crate::host::{self, BufferType};
 use crate::root::Shared;
 use crate::store::HostStore;
+use crate::timing::{self, Part};
 use response::read_response_headers;
 use tier_router_core::account::{Reply, Timing};
 use tier_router_core::bypass::ClientModelScanner;
@@ -286,15 +287,17 @@ impl HttpContext for RouterHttp {
                 self.timing.first_byte_ns = now;
             }
             // Each callback sees only the chunk that has not been passed on yet.
-            match host::buffer(BufferType::ResponseBody, 0, body_size) {
-                Ok(chunk) => {
-                    self.usage.feed(&chunk);
-                    if let Some(ends) = self.json_ends.as_mut() {
-                        ends.feed(&chunk);
+            timing::timed(Part::ResponseChunk, || {
+                match host::buffer(BufferType::ResponseBody, 0, body_size) {
+                    Ok(chunk) => {
+                        self.usage.feed(&chunk);
+                        if let Some(ends) = self.json_ends.as_mut() {
+                            ends.feed(&chunk);
+                        }
                     }
+                    Err(e) => log::debug!("cannot read a response chunk: host status {}", e.0),
                 }
-                Err(e) => log::debug!("cannot read a response chunk: host status {}", e.0),
-            }
+            });
             if timed && self.usage.first_token_seen() {
                 self.timing.first_token_ns = now;
                 self.learn_ttft();

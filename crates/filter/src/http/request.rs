@@ -6,6 +6,7 @@ use proxy_wasm::types::Action;
 use super::{property_text, set_state, warn_on_err, RequestFacts, RouterHttp};
 use crate::host::{self, BufferType, MapType};
 use crate::root::Shared;
+use crate::timing::{self, Part};
 use tier_router_core::account::{record_json, Reply};
 use tier_router_core::bypass::ClientModelScanner;
 use tier_router_core::config::FilterStateLayout;
@@ -229,13 +230,19 @@ impl RouterHttp {
 
     /// Routes the whole buffered request body.
     pub(super) fn route_buffered(&mut self, shared: &Shared) -> Action {
-        match host::buffer(BufferType::RequestBody, 0, self.body_size) {
+        let body = timing::timed(Part::BodyRead, || {
+            host::buffer(BufferType::RequestBody, 0, self.body_size)
+        });
+        match body {
             Ok(body) => {
-                let admit = shared.config.route_body(&self.head(), &body, &self.env());
-                let action = self.admit(shared, admit, self.body_size);
+                let admit = timing::timed(Part::Route, || {
+                    shared.config.route_body(&self.head(), &body, &self.env())
+                });
+                let action =
+                    timing::timed(Part::Apply, || self.admit(shared, admit, self.body_size));
                 // A gated cascade keeps the body itself; any other request may fail over.
                 if let Some(body) = self.begin_cascade(shared, body) {
-                    self.keep_for_retry(shared, body);
+                    timing::timed(Part::KeepForRetry, || self.keep_for_retry(shared, body));
                 }
                 action
             }

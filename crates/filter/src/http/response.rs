@@ -4,6 +4,7 @@
 use super::{now_ns, property_text, set_state, warn_on_err, RouterHttp};
 use crate::host::{self, MapType};
 use crate::store::HostStore;
+use crate::timing::{self, Part};
 use tier_router_core::account::record_json;
 use tier_router_core::config::{FilterStateLayout, PolicyKind};
 use tier_router_core::failover::{Attempt, Failure};
@@ -136,15 +137,17 @@ impl RouterHttp {
             fields.retain(|(key, _)| *key != state::ATTEMPTS);
             fields.extend(cascade_fields);
         }
-        match config.filter_state {
+        timing::timed(Part::FilterState, || match config.filter_state {
             FilterStateLayout::Record => set_state(state::RECORD, &record_json(&fields)),
             FilterStateLayout::Fields => {
                 for (key, value) in &fields {
                     set_state(key, value);
                 }
             }
-        }
-        shared.metrics.accounted(&decision, &metered);
+        });
+        timing::timed(Part::Metrics, || {
+            shared.metrics.accounted(&decision, &metered)
+        });
     }
 
     /// Feeds `fastest_ttft`: every VM learns from every response its tier routed.
