@@ -43,8 +43,9 @@ pub(super) const HOP_BY_HOP: [&str; 5] = [
 /// What a request that may fail over keeps, and where it is.
 pub(crate) struct Retry {
     kept: KeptBody,
-    /// The request headers as the first attempt went upstream.
-    headers: Vec<(String, String)>,
+    /// The request headers as the first attempt went upstream, as the host serialized them:
+    /// parsed only when a callout resends them, which most requests never need.
+    headers: Vec<u8>,
     pub(crate) attempts: Vec<Attempt>,
     /// A callout is out: its token and the decision it carries out.
     calling: Option<(u32, Decision)>,
@@ -83,7 +84,7 @@ impl RouterHttp {
         if !shared.config.may_fail_over(decision) {
             return;
         }
-        let serialized = match host::header_pairs(MapType::RequestHeaders) {
+        let headers = match host::header_pairs(MapType::RequestHeaders) {
             Ok(bytes) => bytes,
             Err(e) => {
                 log::warn!(
@@ -93,18 +94,6 @@ impl RouterHttp {
                 return;
             }
         };
-        let cluster_header = shared.config.headers.cluster.as_str();
-        let headers = wire::header_pairs(&serialized)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(n, v)| {
-                (
-                    String::from_utf8_lossy(n).into_owned(),
-                    String::from_utf8_lossy(v).into_owned(),
-                )
-            })
-            .filter(|(n, _)| n != cluster_header && !NOT_RESENT.contains(&n.as_str()))
-            .collect();
         self.retry = Some(Retry {
             kept: KeptBody::new(body),
             headers,
@@ -212,11 +201,15 @@ impl RouterHttp {
             .tier
             .map_or(0, |t| config.tier(t).failover.callout_timeout_ms);
         let length = body.len().to_string();
-        let mut headers: Vec<(&str, &str)> = retry
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
+        let cluster_header = config.headers.cluster.as_str();
+        let kept: Vec<_> = wire::header_pairs(&retry.headers)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(n, v)| (String::from_utf8_lossy(n), String::from_utf8_lossy(v)))
+            .filter(|(n, _)| n != cluster_header && !NOT_RESENT.contains(&n.as_ref()))
             .collect();
+        let mut headers: Vec<(&str, &str)> =
+            kept.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).collect();
         headers.push(("content-length", &length));
         let cluster = &config.model(decision.model).cluster;
         match host::dispatch_call(cluster, headers, body, timeout_ms) {

@@ -208,10 +208,16 @@ impl HttpContext for RouterHttp {
         };
         self.usage.expect(decision.api, decision.stream);
         let facts = read_response_headers();
-        let details = property_text(attribute::CODE_DETAILS).unwrap_or_default();
+        // The response-code-details property costs a few µs: it is read only for an answer
+        // the router's header does not already show came from the upstream.
+        let details = if facts.upstream_timed {
+            String::new()
+        } else {
+            property_text(attribute::CODE_DETAILS).unwrap_or_default()
+        };
         self.reply = Reply {
             status: facts.status,
-            from_upstream: details == attribute::VIA_UPSTREAM,
+            from_upstream: facts.upstream_timed || details == attribute::VIA_UPSTREAM,
         };
         let failure = self
             .reply
