@@ -189,20 +189,12 @@ impl Model {
         (sums, features.len(), tokens)
     }
 
-    /// The `top` features of `body` that raise `tier` most, as [`Model::strongest`] finds
-    /// them: the features are walked again (only for a request the model decides), and kept
-    /// as they stream by, without a list of them all.
+    /// The `top` text-bearing features of `body` with the largest positive weight for
+    /// `tier`, each bucket once, strongest first. The features are walked again (only for a
+    /// request the model decides), and kept as they stream by, without a list of them all.
     pub fn explain(&self, body: &RequestBody, tier: usize, top: usize) -> Vec<Feature> {
         let mut strongest = Strongest::new(self, tier, top);
         self.spec.walk(body, &mut strongest);
-        strongest.best.into_iter().map(|(_, f)| f).collect()
-    }
-
-    /// The `top` text-bearing features with the largest positive weight for `tier`, each
-    /// bucket once, strongest first.
-    pub fn strongest(&self, features: &[Feature], tier: usize, top: usize) -> Vec<Feature> {
-        let mut strongest = Strongest::new(self, tier, top);
-        features.iter().for_each(|f| strongest.feature(*f));
         strongest.best.into_iter().map(|(_, f)| f).collect()
     }
 
