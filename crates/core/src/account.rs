@@ -83,6 +83,14 @@ impl Reply {
             .is_some_and(|s| (200..300).contains(&s))
     }
 
+    /// Whether this answer's body can change its account. Only an upstream's can: Envoy's
+    /// own replies report no usage that counts, are never estimated and have no TTFT, so
+    /// the filter does not copy their bodies into the VM. (An upstream's error page is read:
+    /// a non-stream answer's first byte is its TTFT, whatever its type.)
+    pub fn body_may_count(&self) -> bool {
+        self.from_upstream
+    }
+
     /// `2xx`, `4xx`, ... of the status the client got, `none` without a response: the
     /// metrics' `status_class` label.
     pub fn status_class(&self) -> &'static str {

@@ -186,6 +186,28 @@ fn no_response_at_all_costs_nothing() {
 }
 
 #[test]
+fn envoys_own_replies_cost_the_same_unread() {
+    // The filter does not copy a local reply's body into the VM: read or not, its account
+    // is the same, even with a usage object in it.
+    let usage = br#"{"usage":{"prompt_tokens":1000,"completion_tokens":200}}"#.as_slice();
+    for reply in [Reply::local(503), Reply::local(200), Reply::default()] {
+        assert!(!reply.body_may_count(), "{reply:?}");
+        for body in [b"no healthy upstream".as_slice(), usage] {
+            assert_eq!(account_of(reply, body), account_of(reply, b""), "{reply:?}");
+        }
+    }
+    // An upstream's answer is read, whatever its status: usage reported on an error counts.
+    for reply in [Reply::upstream(200), Reply::upstream(500)] {
+        assert!(reply.body_may_count(), "{reply:?}");
+        assert_ne!(
+            account_of(reply, usage).0,
+            account_of(reply, b"").0,
+            "{reply:?}"
+        );
+    }
+}
+
+#[test]
 fn usage_the_upstream_reported_is_billed_whatever_the_status() {
     // A stream that failed after the model worked: the provider bills what it reported.
     let (account, fields) = account_of(
