@@ -10,7 +10,8 @@
 //! harmless. Alongside, it counts SSE `data:` events and notes `data: [DONE]`.
 //!
 //! Both run a byte at a time only where a byte can change their state: the rest of a line
-//! before a `"usage"` key is skipped with memchr/memmem (see `UsageScanner::skip`).
+//! before a `"usage"` key is skipped with memchr/memmem (see `UsageScanner::skip`), and the
+//! usage object itself is captured a run at a time (`UsageScanner::capture_run`).
 
 use memchr::{memchr, memmem};
 
@@ -113,7 +114,13 @@ impl UsageScanner {
         // passed, so a long line with many keys is still searched once.
         let mut newline = None;
         loop {
-            at = self.skip(chunk, at, &mut newline);
+            if self.line == LineState::Rest {
+                match self.state {
+                    State::Key => at = self.skip(chunk, at, &mut newline),
+                    State::Object => at = self.capture_run(chunk, at),
+                    _ => {}
+                }
+            }
             let Some(&b) = chunk.get(at) else {
                 return;
             };
@@ -123,17 +130,51 @@ impl UsageScanner {
         }
     }
 
-    /// Where the byte-at-a-time machines next have work, from `at`. Looking for the key
-    /// (`State::Key`), only a `"` changes the state; in the rest of a line
-    /// (`LineState::Rest`), only a `\n`. So both jump to the next `"usage"` in the line, or
+    /// Inside a usage object (`State::Object`), in the rest of a line, captures bytes from
+    /// `at` a run at a time, as `capture` would one by one; returns where the byte-at-a-time machines take
+    /// over: at a `\n` (the line tracker's), the object's last `}` (which merges it), the
+    /// size limit, or the chunk's end.
+    #[inline(never)]
+    fn capture_run(&mut self, chunk: &[u8], at: usize) -> usize {
+        let room = MAX_USAGE_BYTES.saturating_sub(self.captured.len());
+        let rest = chunk.get(at..).unwrap_or_default();
+        let run = &rest[..rest.len().min(room)];
+        let mut end = 0;
+        for &b in run {
+            if b == b'\n' {
+                break;
+            }
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+            } else {
+                match b {
+                    b'"' => self.in_string = true,
+                    b'{' => self.depth += 1,
+                    // The object's end goes through `capture`, which merges it.
+                    b'}' if self.depth == 1 => break,
+                    b'}' => self.depth -= 1,
+                    _ => {}
+                }
+            }
+            end += 1;
+        }
+        self.captured.extend_from_slice(&run[..end]);
+        at + end
+    }
+
+    /// Where the byte-at-a-time machines next have work, from `at`, while looking for the
+    /// key (`State::Key`) in the rest of a line (`LineState::Rest`; the caller checks both).
+    /// Looking for the key, only a `"` changes the state; in the rest of a line, only a `\n`. So both jump to the next `"usage"` in the line, or
     /// else to its `\n`; where the line runs past the chunk, to its last bytes, which may
     /// begin a key that the next chunk ends. A partial key match cut off before the jump's
     /// target (by a byte of the line or by its `\n`) leaves the state as a fresh start there
     /// would, because the key's only `"` is its first byte.
     fn skip(&self, chunk: &[u8], at: usize, newline: &mut Option<usize>) -> usize {
-        if self.state != State::Key || self.line != LineState::Rest {
-            return at;
-        }
         let line_end = match *newline {
             Some(end) if end >= at => end,
             _ => {
@@ -291,6 +332,81 @@ impl UsageScanner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    impl UsageScanner {
+        /// `feed` with neither jump: every byte through both machines, the reference.
+        fn feed_bytewise(&mut self, chunk: &[u8]) {
+            if !self.first_token.found() {
+                self.first_token.feed(chunk);
+            }
+            self.bytes += chunk.len() as u64;
+            for &b in chunk {
+                self.step_line(b);
+                self.step_usage(b);
+            }
+        }
+
+        fn outcome(&self) -> String {
+            let (usage, events, done) = (self.usage(), self.events, self.done);
+            format!(
+                "{usage:?} {events} {done} {} {}",
+                self.bytes,
+                self.held_bytes()
+            )
+        }
+    }
+
+    /// Pieces of bodies where the machines' states turn: keys, nested objects, strings with
+    /// braces and escapes, line starts, SSE events, `[DONE]`, and a usage object over the
+    /// size limit.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(r#""usage":{"prompt_tokens":7,"completion_tokens":3}"#.to_string()),
+            Just(
+                r#""usage": {"input_tokens":2,"output_tokens_details":{"reasoning_tokens":1}}"#
+                    .to_string()
+            ),
+            Just(r#""usage":{"a":"}{\"\\","prompt_tokens":5}"#.to_string()),
+            Just(r#""usage":{"x":{"y":{}},"completion_tokens":9}"#.to_string()),
+            Just(format!(
+                r#""usage":{{"pad":"{}","prompt_tokens":1}}"#,
+                "z".repeat(MAX_USAGE_BYTES)
+            )),
+            Just("\"usage\":null".to_string()),
+            Just("\"usa".to_string()),
+            Just("\n".to_string()),
+            Just("\r\n".to_string()),
+            Just("data: ".to_string()),
+            Just("data: [DONE]".to_string()),
+            Just("{".to_string()),
+            Just("}".to_string()),
+            Just("\"".to_string()),
+            Just("\\".to_string()),
+            "[a-z ,:]{0,40}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn runs_capture_what_a_byte_at_a_time_captures(
+            pieces in prop::collection::vec(piece(), 1..24),
+            cuts in prop::collection::vec(0usize..6000, 0..6),
+        ) {
+            let body = pieces.concat().into_bytes();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (body.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut fast = UsageScanner::new();
+            let mut reference = UsageScanner::new();
+            let mut from = 0;
+            for to in cuts.into_iter().chain([body.len()]) {
+                fast.feed(&body[from..to]);
+                reference.feed_bytewise(&body[from..to]);
+                from = to;
+            }
+            prop_assert_eq!(fast.outcome(), reference.outcome());
+        }
+    }
 
     /// Usage, events and `[DONE]` as a string, after feeding `chunks`.
     fn scan<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> String {
