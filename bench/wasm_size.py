@@ -18,6 +18,8 @@ data section and says how many there are, so "module without the built-in model"
 
 import argparse
 import re
+import shutil
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -225,6 +227,21 @@ def demangle(name):
     return text[1:] if text.startswith("_<") else text
 
 
+def demangle_all(raw_names):
+    """Every name demangled: v0 names (`_R...`, what a nightly std build emits) by binutils'
+    `c++filt` or `llvm-cxxfilt` when one is installed, with the crates' `[hash]`
+    disambiguators dropped; the rest, or all without either tool, by `demangle`."""
+    tool = shutil.which("c++filt") or shutil.which("llvm-cxxfilt")
+    v0 = sorted({n for n in raw_names if n.startswith("_R")})
+    readable = {}
+    if tool and v0:
+        result = subprocess.run([tool], input="\n".join(v0), capture_output=True, text=True)
+        lines = result.stdout.splitlines()
+        if result.returncode == 0 and len(lines) == len(v0):
+            readable = {n: re.sub(r"\[[0-9a-f]+\]", "", d) for n, d in zip(v0, lines)}
+    return {n: readable.get(n) or demangle(n) for n in raw_names}
+
+
 def crate_of(name):
     """The crate a function belongs to: for `<a::B as c::D>::f` the implementing type's."""
     text = name.lstrip("<&* ")
@@ -268,8 +285,10 @@ def main(argv=None):
         return 0
     by_crate = defaultdict(int)
     funcs = []
+    raw = [names.get(imported + i, f"func[{imported + i}]") for i in range(len(bodies))]
+    readable = demangle_all(raw)
     for i, size in enumerate(bodies):
-        name = demangle(names.get(imported + i, f"func[{imported + i}]"))
+        name = readable[raw[i]]
         funcs.append((size, name))
         by_crate[crate_of(name)] += size
     print(f"\ncode by crate (of {code_total:,} bytes of function bodies):")
