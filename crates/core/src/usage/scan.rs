@@ -131,9 +131,9 @@ impl UsageScanner {
     }
 
     /// Inside a usage object (`State::Object`), in the rest of a line, captures bytes from
-    /// `at` a run at a time, as `capture` would one by one; returns where the byte-at-a-time machines take
-    /// over: at a `\n` (the line tracker's), the object's last `}` (which merges it), the
-    /// size limit, or the chunk's end.
+    /// `at` a run at a time, as `capture` would one by one. Returns where the byte-at-a-time
+    /// machines take over: at a `\n` (the line tracker's), after the object's last `}`
+    /// (merged, as `capture` does), at the size limit, or at the chunk's end.
     #[inline(never)]
     fn capture_run(&mut self, chunk: &[u8], at: usize) -> usize {
         let room = MAX_USAGE_BYTES.saturating_sub(self.captured.len());
@@ -144,24 +144,13 @@ impl UsageScanner {
             if b == b'\n' {
                 break;
             }
-            if self.in_string {
-                match (self.escaped, b) {
-                    (true, _) => self.escaped = false,
-                    (false, b'\\') => self.escaped = true,
-                    (false, b'"') => self.in_string = false,
-                    _ => {}
-                }
-            } else {
-                match b {
-                    b'"' => self.in_string = true,
-                    b'{' => self.depth += 1,
-                    // The object's end goes through `capture`, which merges it.
-                    b'}' if self.depth == 1 => break,
-                    b'}' => self.depth -= 1,
-                    _ => {}
-                }
-            }
             end += 1;
+            if self.step_object(b) {
+                self.captured.extend_from_slice(&run[..end]);
+                self.merge_captured();
+                self.state = State::Key;
+                return at + end;
+            }
         }
         self.captured.extend_from_slice(&run[..end]);
         at + end
@@ -259,6 +248,16 @@ impl UsageScanner {
             return State::Key;
         }
         self.captured.push(b);
+        if self.step_object(b) {
+            self.merge_captured();
+            return State::Key;
+        }
+        State::Object
+    }
+
+    /// Follows one byte of the usage object (strings, escapes, nesting); true at its last `}`.
+    #[inline(always)]
+    fn step_object(&mut self, b: u8) -> bool {
         if self.in_string {
             match (self.escaped, b) {
                 (true, _) => self.escaped = false,
@@ -266,21 +265,18 @@ impl UsageScanner {
                 (false, b'"') => self.in_string = false,
                 _ => {}
             }
-            return State::Object;
+            return false;
         }
         match b {
             b'"' => self.in_string = true,
             b'{' => self.depth += 1,
             b'}' => {
                 self.depth -= 1;
-                if self.depth == 0 {
-                    self.merge_captured();
-                    return State::Key;
-                }
+                return self.depth == 0;
             }
             _ => {}
         }
-        State::Object
+        false
     }
 
     fn merge_captured(&mut self) {
