@@ -158,11 +158,12 @@ impl UsageScanner {
 
     /// Where the byte-at-a-time machines next have work, from `at`, while looking for the
     /// key (`State::Key`) in the rest of a line (`LineState::Rest`; the caller checks both).
-    /// Looking for the key, only a `"` changes the state; in the rest of a line, only a `\n`. So both jump to the next `"usage"` in the line, or
-    /// else to its `\n`; where the line runs past the chunk, to its last bytes, which may
-    /// begin a key that the next chunk ends. A partial key match cut off before the jump's
-    /// target (by a byte of the line or by its `\n`) leaves the state as a fresh start there
-    /// would, because the key's only `"` is its first byte.
+    /// Looking for the key, only a `"` changes the state; in the rest of a line, only a
+    /// `\n`. So both jump to the next `"usage"` in the line, or else to its `\n`; where the
+    /// line runs past the chunk, to its last bytes, which may begin a key that the next
+    /// chunk ends. A partial key match cut off before the jump's target (by a byte of the
+    /// line or by its `\n`) leaves the state as a fresh start there would, because the key's
+    /// only `"` is its first byte.
     fn skip(&self, chunk: &[u8], at: usize, newline: &mut Option<usize>) -> usize {
         let line_end = match *newline {
             Some(end) if end >= at => end,

@@ -45,9 +45,6 @@ pub struct RouterHttp {
     timing: Timing,
     reply: Reply,
     usage: UsageScanner,
-    /// The answer is Envoy's own reply, whose body cannot change its account
-    /// (`Reply::body_may_count`): its chunks are not copied into the VM.
-    skip_body: bool,
     accounted: bool,
     /// Set for a request that may fail over: the kept request and its attempts.
     retry: Option<callout::Retry>,
@@ -96,7 +93,6 @@ impl RouterHttp {
             timing: Timing::default(),
             reply: Reply::default(),
             usage: UsageScanner::new(),
-            skip_body: false,
             accounted: false,
             retry: None,
             json_ends: None,
@@ -255,7 +251,6 @@ impl HttpContext for RouterHttp {
                 Action::Pause
             };
         }
-        self.skip_body = !self.reply.body_may_count();
         let json = facts.content_type.is_some_and(|t| t.contains("json"));
         if json && !decision.stream && self.reply.upstream_succeeded() {
             self.json_ends = Some(JsonEnds::default());
@@ -289,7 +284,9 @@ impl HttpContext for RouterHttp {
                 .unwrap_or_default();
             return self.cascade_end(&shared, &body);
         }
-        if body_size > 0 && !self.skip_body {
+        // Envoy's own reply cannot change the account (`Reply::body_may_count`): its chunks
+        // are not copied into the VM.
+        if body_size > 0 && self.reply.body_may_count() {
             // TTFT and TTFB are the model's: Envoy's own error replies do not count. Until
             // the core has seen the first content token, each chunk's arrival is read.
             let timed = self.reply.from_upstream && !self.usage.first_token_seen();
